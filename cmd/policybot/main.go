@@ -1,0 +1,57 @@
+// Command policybot runs the policy bot and its tools. Run it without
+// arguments for the list of commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `policybot: rural policy answers, quizzes and reminders on WeChat.
+
+Usage:
+  policybot ask [--json] [--kb DIR] "问题"     answer one question as a WeChat user would see it
+  policybot ask --json -                       answer one question per line of standard input
+  policybot eval [--calibrate] FILE.jsonl      grade the answers against a question set
+  policybot kb                                 list the loaded documents and passages
+
+Common flags:
+  --config FILE   settings file (JSON); every setting can also come from
+                  the environment as POLICYBOT_<SETTING>
+  --kb DIR        add a folder of documents, FAQ and synonyms (repeatable)
+  --data-dir DIR  where policybot keeps its data (default ./data)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns the process exit code: 0 on
+// success, 1 on failure, 2 on a usage error.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) int{
+		"ask":  cmdAsk,
+		"eval": cmdEval,
+		"kb":   cmdKB,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "policybot: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	return cmd(ctx, args[1:], stdin, stdout, stderr)
+}

@@ -1,0 +1,85 @@
+// Package handlers holds what the bot does for each intent (asking the
+// knowledge base, and later quizzes, binding, check-ins and notices),
+// together with the domain types and the small store interfaces those
+// intents need. It never imports a transport (WeChat, HTTP) or a driver.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"policybot/knowledge"
+)
+
+// Reply is what a person gets back for a question.
+type Reply struct {
+	Answered bool               `json:"answered"`
+	Text     string             `json:"text"`
+	Sources  []knowledge.Source `json:"sources"`
+	Score    float64            `json:"score"`
+	FAQ      string             `json:"faq,omitempty"`
+}
+
+// UnansweredQuestion is a question the knowledge base could not answer,
+// kept so that officials can add the missing FAQ entry or document.
+type UnansweredQuestion struct {
+	Time     time.Time `json:"time"`
+	User     string    `json:"user,omitempty"` // hashed or empty; never a raw openid
+	Question string    `json:"question"`
+	Score    float64   `json:"score"`
+	Closest  string    `json:"closest,omitempty"` // file › section of the nearest passage
+}
+
+// UnansweredLog records unanswered questions. Implementations must be safe
+// for concurrent use.
+type UnansweredLog interface {
+	RecordUnanswered(ctx context.Context, q UnansweredQuestion) error
+}
+
+// Asker answers policy questions. It is the one answer path used by the
+// command line, the WeChat bot and the evaluation.
+type Asker struct {
+	// KB returns the knowledge base in force (a func so that a reload can
+	// swap it without the Asker knowing).
+	KB func() *knowledge.Base
+	// Unanswered, when set, receives every refused question.
+	Unanswered UnansweredLog
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Ask answers question for user (an opaque, already-hashed id; may be
+// empty). It always returns a reply a person can read; a failure to record
+// an unanswered question is logged, not returned, because the person must
+// still get their answer.
+func (a *Asker) Ask(ctx context.Context, user, question string) Reply {
+	if strings.TrimSpace(question) == "" {
+		return Reply{Text: TextEmptyQuestion}
+	}
+	ans := a.KB().Answer(question)
+	r := Reply{Answered: ans.Answered, Text: ans.Text, Sources: ans.Sources, Score: ans.Score, FAQ: ans.FAQ}
+	if ans.Answered {
+		return r
+	}
+	r.Text = TextUnanswered
+	r.Sources = nil
+	if a.Unanswered != nil {
+		u := UnansweredQuestion{Time: a.now(), User: user, Question: question, Score: ans.Score}
+		if len(ans.Sources) > 0 {
+			u.Closest = ans.Sources[0].File + " › " + ans.Sources[0].Section
+		}
+		if err := a.Unanswered.RecordUnanswered(ctx, u); err != nil && a.Logger != nil {
+			a.Logger.Error("handlers: record unanswered question", "err", err)
+		}
+	}
+	return r
+}
+
+func (a *Asker) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}

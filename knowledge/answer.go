@@ -1,0 +1,253 @@
+package knowledge
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxReplyBytes is WeChat's limit for one text reply; every answer text
+// fits in it.
+const MaxReplyBytes = 2048
+
+// DefaultMinConfidence is the refusal threshold on Answer.Score. It was
+// calibrated on the development set with `policybot eval --calibrate`
+// (the threshold that maximises fact-hit rate + refusal rate), never set
+// per question.
+const DefaultMinConfidence = 0.42
+
+// Source is where an answer comes from.
+type Source struct {
+	File    string `json:"file"`    // corpus file name
+	Title   string `json:"title"`   // document title
+	Section string `json:"section"` // heading path
+	Quote   string `json:"quote"`   // the sentences used
+}
+
+// Answer is the knowledge base's reply to one question.
+type Answer struct {
+	// Answered is false when the knowledge base does not hold the answer;
+	// Text is then empty and the caller says so (never a guess).
+	Answered bool
+	// Text is the reply: the answering sentences, then the source(s). At
+	// most MaxReplyBytes bytes, plain text.
+	Text string
+	// Sources lists the evidence, best first. For a refusal it holds the
+	// closest passage that was not good enough, for logs.
+	Sources []Source
+	// Score is the confidence in [0,1]: the share of the question's content
+	// that the evidence covers, halved when the question asks for a figure,
+	// date or phone number that the evidence lacks.
+	Score float64
+	// FAQ is the id of the curated entry that answered, if any.
+	FAQ string
+}
+
+// Sentence ranking: how much a sentence's own coverage of the question
+// counts against its passage's retrieval rank, the bonus for a sentence of
+// the kind asked for, and how many passages are read.
+var (
+	sentCovWeight     = 0.55
+	preferBonus       = 0.15
+	candidatePassages = 5
+)
+
+// candidate is one sentence considered for the answer.
+type candidate struct {
+	p     *Passage
+	i     int // sentence index in p
+	score float64
+}
+
+// Answer answers a question from the knowledge base. It is fast (no I/O)
+// and safe for concurrent use.
+func (b *Base) Answer(question string) Answer {
+	if strings.TrimSpace(question) == "" {
+		return Answer{}
+	}
+	if e, sim := b.matchFAQ(question); e != nil {
+		src := Source{File: e.File, Title: e.Title, Section: e.Section, Quote: e.Answer}
+		return Answer{Answered: true, Text: render([]string{e.Answer}, []string{b.citeFAQ(e)}), Sources: []Source{src}, Score: sim, FAQ: e.ID}
+	}
+	q := b.analyse(question)
+	hits := b.ix.search(q.terms, 8)
+	if len(hits) == 0 {
+		return Answer{}
+	}
+	top := hits[0].score
+	var cands []candidate
+	for rank, h := range hits {
+		if rank >= candidatePassages {
+			break
+		}
+		p := b.passages[h.doc]
+		ctx := Normalize(strings.Join(p.Path, "。") + "。" + p.Doc.Title)
+		rel := h.score / top
+		for i, s := range p.Sentences {
+			ns := Normalize(s)
+			sc := sentCovWeight*q.coverage(ns+"|"+ctx) + (1-sentCovWeight)*rel
+			if q.want.prefers(s) {
+				sc += preferBonus
+			}
+			if utf8.RuneCountInString(ns) < 6 {
+				sc -= 0.2 // a fragment such as "责任领导:**"
+			}
+			cands = append(cands, candidate{p: p, i: i, score: sc})
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	best := cands[0]
+	chosen := []candidate{best}
+	// A close runner-up often holds the rest of a list or the other half of
+	// a fact; take up to two when they are nearly as good.
+	for _, c := range cands[1:] {
+		if len(chosen) == 3 || c.score < 0.9*best.score {
+			break
+		}
+		chosen = append(chosen, c)
+	}
+	// confidence from the best passage as a whole
+	bp := best.p
+	evidence := Normalize(bp.Text + "。" + strings.Join(bp.Path, "。") + "。" + bp.Doc.Title)
+	conf := q.coverage(evidence) * retrievalStrength(top)
+	// what the person reads: the sentences and the sections they cite
+	var quoted strings.Builder
+	for _, c := range chosen {
+		quoted.WriteString(c.p.Sentences[c.i] + "|" + c.p.Section() + "|")
+	}
+	if !q.want.satisfiedBy(quoted.String()) {
+		// The question asks for a figure, date or phone number and the
+		// evidence has none: whatever we found, it is not the answer.
+		conf = 0
+	}
+	ans := Answer{Score: conf}
+	ans.Sources, ans.Text = b.compose(chosen)
+	if conf < b.minConf {
+		ans.Text = ""
+		return ans
+	}
+	ans.Answered = true
+	return ans
+}
+
+// strongScore is a BM25 score that a passage answering a typical question
+// reaches on this corpus (its median for answerable dev questions is ~30).
+const strongScore = 40
+
+// retrievalStrength maps the best BM25 score onto (0,1], on a log scale: a
+// weak best match lowers confidence even when its words cover the question.
+func retrievalStrength(top float64) float64 {
+	return min(1, math.Log1p(top)/math.Log1p(strongScore))
+}
+
+// maxBodyRunes bounds the answering sentences, leaving room for sources.
+const maxBodyRunes = 420
+
+// compose orders the chosen sentences as they stand in their documents,
+// adds a short neighbour to a fragment too short to read alone, and
+// renders text with one source line per passage used.
+func (b *Base) compose(chosen []candidate) ([]Source, string) {
+	type span struct{ lo, hi int }
+	byPassage := map[*Passage]*span{}
+	var order []*Passage
+	for _, c := range chosen {
+		s, ok := byPassage[c.p]
+		if !ok {
+			s = &span{c.i, c.i}
+			byPassage[c.p] = s
+			order = append(order, c.p)
+		}
+		s.lo, s.hi = min(s.lo, c.i), max(s.hi, c.i)
+	}
+	var bodies, cites []string
+	var sources []Source
+	used := 0
+	for _, p := range order {
+		s := byPassage[p]
+		// a sentence under ~30 characters rarely stands alone: add the next
+		if n := utf8.RuneCountInString(strings.Join(p.Sentences[s.lo:s.hi+1], "")); n < 30 && s.hi+1 < len(p.Sentences) {
+			s.hi++
+		}
+		text := strings.TrimSpace(strings.Join(p.Sentences[s.lo:s.hi+1], ""))
+		n := utf8.RuneCountInString(text)
+		if used > 0 && used+n > maxBodyRunes {
+			continue
+		}
+		used += n
+		bodies = append(bodies, text)
+		cites = append(cites, p.Doc.Citation()+sectionSuffix(p.Section()))
+		sources = append(sources, Source{File: p.Doc.File, Title: p.Doc.Title, Section: p.Section(), Quote: text})
+	}
+	return sources, render(bodies, cites)
+}
+
+func sectionSuffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " " + s
+}
+
+func (b *Base) citeFAQ(e *faqEntry) string {
+	for _, d := range b.docs {
+		if d.File == e.File && (e.Title == "" || d.Title == e.Title) {
+			return d.Citation() + sectionSuffix(e.Section)
+		}
+	}
+	if e.Title != "" {
+		return "《" + e.Title + "》" + sectionSuffix(e.Section)
+	}
+	return e.File
+}
+
+// render lays out the answer: the sentences, then "来源:" and one line per
+// distinct source, trimmed to MaxReplyBytes by dropping whole sentences
+// from the end of the body.
+func render(bodies, cites []string) string {
+	var uniq []string
+	seen := map[string]bool{}
+	for _, c := range cites {
+		if !seen[c] {
+			seen[c] = true
+			uniq = append(uniq, c)
+		}
+	}
+	tail := "\n来源:" + strings.Join(uniq, "\n来源:")
+	body := strings.Join(bodies, "\n")
+	for len(body)+len(tail) > MaxReplyBytes {
+		ss := splitSentences(body)
+		if len(ss) <= 1 {
+			body = truncateUTF8(body, MaxReplyBytes-len(tail)-len("…")) + "…"
+			break
+		}
+		body = strings.Join(ss[:len(ss)-1], "")
+	}
+	if len(tail) > MaxReplyBytes {
+		return truncateUTF8(body+tail, MaxReplyBytes)
+	}
+	return body + tail
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// WithMinConfidence returns a Base sharing b's index that refuses below
+// threshold instead of b's. A negative threshold answers everything (used
+// to calibrate).
+func (b *Base) WithMinConfidence(threshold float64) *Base {
+	c := *b
+	c.minConf = threshold
+	return &c
+}
+
+// MinConfidence is the refusal threshold in force.
+func (b *Base) MinConfidence() float64 { return b.minConf }

@@ -1,0 +1,229 @@
+package knowledge
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+//go:embed corpus
+var embedded embed.FS
+
+// Options configure Load.
+type Options struct {
+	// Dirs are extra folders of knowledge: documents (.txt, .md, .docx, each
+	// with an optional NAME.meta.json beside it), FAQ files (*.faq.json) and
+	// synonym lists (*synonyms.txt).
+	Dirs []string
+	// NoDefault leaves out the embedded corpus.
+	NoDefault bool
+	// MinConfidence overrides DefaultMinConfidence when > 0.
+	MinConfidence float64
+}
+
+// Problem is a file that could not be loaded. Load reports it and carries
+// on with the other files.
+type Problem struct {
+	File string
+	Err  error
+}
+
+func (p Problem) Error() string { return p.File + ": " + p.Err.Error() }
+
+// Base is a loaded knowledge base. It is immutable and safe for concurrent
+// use; to change the knowledge, Load a new Base and swap it in.
+type Base struct {
+	docs     []*Document
+	passages []*Passage
+	ix       *index
+	syn      synonyms
+	typo     *typoModel
+	faq      []*faqEntry
+	minConf  float64
+}
+
+// maxFileBytes bounds one knowledge file; larger files are reported.
+const maxFileBytes = 32 << 20
+
+// Load builds a Base from the embedded corpus and opts.Dirs. Broken or
+// unreadable files in Dirs are returned as problems and skipped; the error
+// is non-nil only when the embedded corpus itself is broken or nothing at
+// all could be loaded.
+func Load(opts Options) (*Base, []Problem, error) {
+	b := &Base{minConf: DefaultMinConfidence}
+	if opts.MinConfidence > 0 {
+		b.minConf = opts.MinConfidence
+	}
+	var problems []Problem
+	if !opts.NoDefault {
+		sub, _ := fs.Sub(embedded, "corpus")
+		if p := b.loadFS(sub, "embedded:"); len(p) > 0 {
+			return nil, p, fmt.Errorf("knowledge: embedded corpus: %w", errors.Join(problemErrs(p)...))
+		}
+	}
+	for _, dir := range opts.Dirs {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			if err == nil {
+				err = errors.New("not a directory")
+			}
+			problems = append(problems, Problem{File: dir, Err: err})
+			continue
+		}
+		problems = append(problems, b.loadFS(os.DirFS(dir), dir+string(filepath.Separator))...)
+	}
+	if len(b.docs) == 0 {
+		return nil, problems, errors.New("knowledge: no documents loaded")
+	}
+	b.finish()
+	return b, problems, nil
+}
+
+func problemErrs(ps []Problem) []error {
+	out := make([]error, len(ps))
+	for i, p := range ps {
+		out[i] = p
+	}
+	return out
+}
+
+// loadFS reads one folder: documents, their metadata, FAQ and synonyms.
+func (b *Base) loadFS(fsys fs.FS, label string) []Problem {
+	var problems []Problem
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return []Problem{{File: label, Err: err}}
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if !e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	read := func(name string) ([]byte, error) {
+		f, err := fsys.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Size() > maxFileBytes {
+			return nil, fmt.Errorf("larger than %d MiB", maxFileBytes>>20)
+		}
+		return fs.ReadFile(fsys, name)
+	}
+	for _, name := range names {
+		lower := strings.ToLower(name)
+		ext := path.Ext(lower)
+		fail := func(err error) { problems = append(problems, Problem{File: label + name, Err: err}) }
+		switch {
+		case strings.HasSuffix(lower, ".meta.json"):
+			continue // read with its document
+		case strings.HasSuffix(lower, ".faq.json"):
+			data, err := read(name)
+			if err != nil {
+				fail(err)
+				continue
+			}
+			list, err := parseFAQ(name, data)
+			if err != nil {
+				fail(err)
+				continue
+			}
+			for _, f := range list {
+				e := &faqEntry{FAQ: f}
+				for _, v := range f.Questions {
+					e.variants = append(e.variants, contentBigrams(v))
+				}
+				b.faq = append(b.faq, e)
+			}
+		case strings.HasSuffix(lower, "synonyms.txt"):
+			data, err := read(name)
+			if err != nil {
+				fail(err)
+				continue
+			}
+			if err := b.syn.parse(name, string(data)); err != nil {
+				fail(err)
+			}
+		case ext == ".txt" || ext == ".md" || ext == ".docx":
+			data, err := read(name)
+			if err != nil {
+				fail(err)
+				continue
+			}
+			text := string(data)
+			if ext == ".docx" {
+				if text, err = readDocx(data); err != nil {
+					fail(err)
+					continue
+				}
+			} else if !isText(data) {
+				fail(errors.New("not UTF-8 text (save it as UTF-8)"))
+				continue
+			}
+			var meta *Meta
+			metaName := strings.TrimSuffix(name, path.Ext(name)) + ".meta.json"
+			if md, err := fs.ReadFile(fsys, metaName); err == nil {
+				if meta, err = parseMeta(md); err != nil {
+					fail(fmt.Errorf("%s: %w", metaName, err))
+					continue
+				}
+			}
+			docs := buildDocuments(name, text, meta)
+			if len(docs) == 0 {
+				fail(errors.New("no text found"))
+				continue
+			}
+			b.docs = append(b.docs, docs...)
+		}
+	}
+	return problems
+}
+
+// isText reports whether data is UTF-8 without NUL bytes.
+func isText(data []byte) bool {
+	s := string(data)
+	return !strings.ContainsRune(s, 0) && strings.ToValidUTF8(s, "\ufffd") == s
+}
+
+// finish numbers the passages and builds the index and typo model.
+func (b *Base) finish() {
+	b.passages = b.passages[:0]
+	for _, d := range b.docs {
+		for _, p := range d.Passages {
+			p.ID = len(b.passages)
+			b.passages = append(b.passages, p)
+		}
+	}
+	b.ix = buildIndex(b.passages)
+	b.typo = newTypoModel(b.ix)
+	if b.syn.byWord == nil {
+		b.syn.byWord = map[string][]int{}
+	}
+	// FAQ entries name a file; fill the title from it when left out.
+	for _, e := range b.faq {
+		if e.Title == "" {
+			for _, d := range b.docs {
+				if d.File == e.File {
+					e.Title = d.Title
+					break
+				}
+			}
+		}
+	}
+}
+
+// Documents returns the loaded documents in load order.
+func (b *Base) Documents() []*Document { return b.docs }
+
+// Passages returns every passage, indexed by Passage.ID.
+func (b *Base) Passages() []*Passage { return b.passages }
+
+// FAQCount is the number of FAQ entries loaded.
+func (b *Base) FAQCount() int { return len(b.faq) }

@@ -1,0 +1,373 @@
+package knowledge
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Weights of the terms a question contributes to retrieval.
+const (
+	weightBigram  = 1.0
+	weightUnigram = 0.4
+	weightSynonym = 0.6 // a synonym group member the user did not type
+	weightTypo    = 0.9 // a homophone correction
+)
+
+// stopWords are the function words of colloquial questions: they say how a
+// person asks, not what about, so they neither search nor count as content.
+// Longest match wins, and synonym members are matched first, so 在村 keeps
+// its 在.
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`
+请问 请 问一下 一下 想问 问问 我想 我们 我家 我们村 俺家 俺们 俺 我 你们 你 他们 他 她 咱们 咱 人家
+的 了 吗 呢 吧 啊 呀 嘛 哦 么 哈 啦 嗯 没有 没 有 是 不是 是不是 是否 能不能 能否 可不可以 可以 能 会 要 得
+有没有 有无 会不会 要不要 该不该 需不需要 怎么样 怎么办 怎么 怎样 如何 咋办 咋弄 咋 啥 什么 哪些 哪个 哪里 哪儿
+哪 谁 多少 几 多久 多长时间 还 就 都 也 又 到底 究竟 听说 听 讲 说 这个 那个 这种 那种 这样 那样 这回 这次 这 那
+一个 给 让 被 把 和 跟 与 或 还是 上面 现在 今年 一共 总共 具体 主要 一般 按规定 规定 的话 行不行 行吗 对不对
+该 应该 需要 想 知道 告诉 一下子 么样 些`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// answerKind is what a question asks for, read from its wording.
+type answerKind int
+
+const (
+	wantAny answerKind = iota
+	wantNumber
+	wantDate
+	wantPhone
+	wantWho
+)
+
+// want is an answer kind with, for numbers, the unit asked for ("天" for
+// 几天, "元" for 多少钱); an empty unit accepts any number.
+type want struct {
+	kind answerKind
+	unit string
+}
+
+var (
+	reWantPhone  = regexp.MustCompile(`电话|热线|号码`)
+	reWantDate   = regexp.MustCompile(`几号|哪天|哪一天|什么时候|啥时候|何时|几月|截止|截至|期限|时限|哪年|年底前|之前|以前|到哪`)
+	reWantNumber = regexp.MustCompile(`多少|几|百分之|比例|标准是`)
+	// the unit right after 多少/几, or 钱 anywhere after 多少
+	reNumberUnit = regexp.MustCompile(`(?:多少|几)(钱|天|户|人|个|名|家|头|倍|年|次|本|岁|亩|元|块|项|条|类|样|种|所|村)`)
+	reHasDigits5 = regexp.MustCompile(`\d{5,}`)
+	reHasDate    = regexp.MustCompile(`\d{1,4}\s*[年月日号]|[一二三四五六七八九十]+月|月底|年底|月中|上旬|中旬|下旬|\d+[-—~至到]\d+`)
+	numeral      = `(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)`
+)
+
+// unitAliases lists what satisfies a unit asked for: 几块 means 元, 几个
+// is answered by 个 or any counted noun, 几类 by a list.
+var unitAliases = map[string]string{
+	"钱": "元|万元|块", "块": "元|块", "元": "元", "天": "天|日", "户": "户", "人": "人|名", "名": "名|人",
+	"个": "个|名|户|家|所|村|项", "家": "家|户", "头": "头", "倍": "倍", "年": "年", "次": "次",
+	"本": "本", "岁": "岁", "亩": "亩", "项": "项|条", "条": "条|项", "所": "所", "村": "个|村",
+}
+
+var unitRes = func() map[string]*regexp.Regexp {
+	m := map[string]*regexp.Regexp{}
+	for u, alts := range unitAliases {
+		m[u] = regexp.MustCompile(numeral + `\s*(?:` + alts + `)`)
+	}
+	return m
+}()
+
+var reAnyNumber = regexp.MustCompile(`\d|[一二两三四五六七八九十百千万]+[个户人名天倍元万次项条类家头本岁年所村]`)
+
+// reWantWho marks questions that ask who or which body: they want a name,
+// whatever figures they mention on the way.
+var reWantWho = regexp.MustCompile(`谁|哪个部门|哪个单位|什么部门|哪一级|哪级|哪些人|哪个人|什么人|由哪`)
+
+// wantOf reads what a question asks for. When it has several cues ("我们村
+// 重新识别出来几户…该谁上门") the last one wins: people put the ask at the end.
+func wantOf(q string) want {
+	best, at := want{}, -1
+	consider := func(re *regexp.Regexp, w want) {
+		for _, loc := range re.FindAllStringIndex(q, -1) {
+			if loc[0] > at {
+				best, at = w, loc[0]
+			}
+		}
+	}
+	consider(reWantWho, want{kind: wantWho})
+	consider(reWantPhone, want{kind: wantPhone})
+	consider(reWantDate, want{kind: wantDate})
+	for _, loc := range reWantNumber.FindAllStringIndex(q, -1) {
+		if loc[0] <= at {
+			continue
+		}
+		w := want{kind: wantNumber}
+		rest := q[loc[0]:]
+		if m := reNumberUnit.FindStringSubmatch(rest); m != nil && strings.Index(rest, m[0]) == 0 {
+			w.unit = m[1]
+			switch {
+			case w.unit == "类" || w.unit == "种" || w.unit == "样":
+				w = want{} // 几类/几种/几样 ask for a list
+			case w.unit == "块" && !strings.Contains(rest, "钱"):
+				w = want{} // 那几块 asks which parts
+			}
+		} else if !strings.HasPrefix(rest, "多少") && !strings.HasPrefix(rest, "百分之") && !strings.HasPrefix(rest, "比例") && !strings.HasPrefix(rest, "标准是") {
+			w = want{} // a bare 几 (走那几步) asks for a list
+		}
+		best, at = w, loc[0]
+	}
+	return best
+}
+
+// reActor matches a sentence that names who does something.
+var reActor = regexp.MustCompile(`由.{1,24}(负责|牵头|组织|比对|核实|审核|审定|确定)|牵头|负责人|指挥长|组长|责任单位|责任人`)
+
+// prefers reports whether text looks like the kind of sentence the question
+// asks for; it ranks sentences and never refuses.
+func (w want) prefers(text string) bool {
+	if w.kind == wantWho {
+		return reActor.MatchString(text)
+	}
+	return w.kind != wantAny && w.satisfiedBy(text)
+}
+
+// satisfiedBy reports whether text has the kind of fact a question wants.
+func (w want) satisfiedBy(text string) bool {
+	switch w.kind {
+	case wantPhone:
+		return reHasDigits5.MatchString(text)
+	case wantDate:
+		return reHasDate.MatchString(text)
+	case wantWho:
+		return true // a preference (see namesActor), never a refusal
+	case wantNumber:
+		if re, ok := unitRes[w.unit]; ok {
+			return re.MatchString(text)
+		}
+		return reAnyNumber.MatchString(text)
+	}
+	return true
+}
+
+// unit is one piece of a question's content that evidence should cover: a
+// word from a synonym group or a bigram (or lone character) of the user's
+// own text, with the forms that count as the same.
+type unit struct {
+	forms  []string // normalised; any one present covers the unit
+	weight float64
+}
+
+// query is an analysed question.
+type query struct {
+	norm  string
+	want  want
+	terms map[string]float64 // retrieval terms and their weights
+	units []unit
+}
+
+// analyse turns a question into retrieval terms and content units.
+func (b *Base) analyse(question string) *query {
+	q := &query{norm: Normalize(question), terms: map[string]float64{}}
+	q.want = wantOf(q.norm)
+	add := func(t string, w float64) {
+		if w > q.terms[t] {
+			q.terms[t] = w
+		}
+	}
+	// Pass 1: cut the question into content segments, protecting synonym
+	// members and dropping stop words (longest match first).
+	rs := []rune(q.norm)
+	var segs []string
+	var cur strings.Builder
+	endSeg := func() {
+		if cur.Len() > 0 {
+			segs = append(segs, cur.String())
+			cur.Reset()
+		}
+	}
+	for i := 0; i < len(rs); {
+		matched := false
+		for l := min(b.syn.longest, len(rs)-i); l >= 2; l-- {
+			w := string(rs[i : i+l])
+			if len(b.syn.byWord[w]) > 0 {
+				alts := b.syn.alternatives(w)
+				u := unit{forms: append([]string{w}, alts...)}
+				for _, a := range alts {
+					for t := range termCounts(a) {
+						add(t, weightSynonym*termWeight(t))
+					}
+				}
+				u.weight = b.unitWeight(u.forms)
+				q.units = append(q.units, u)
+				// the user's own word also searches as typed, and stands as a
+				// segment of its own so that no bigram straddles it
+				endSeg()
+				for t := range termCounts(w) {
+					add(t, termWeight(t))
+				}
+				i += l
+				matched = true
+				break
+			}
+		}
+		if matched {
+			continue
+		}
+		for l := min(4, len(rs)-i); l >= 1; l-- {
+			if !stopWords[string(rs[i:i+l])] {
+				continue
+			}
+			// A lone stop character inside a word the documents use (就 in
+			// 就业, 请 in 申请, 会 in 会议) is content, not a function word.
+			if l == 1 && !particles[rs[i]] && b.partOfKnownWord(rs, i) {
+				break
+			}
+			endSeg()
+			i += l
+			matched = true
+			break
+		}
+		if matched {
+			continue
+		}
+		if !isHan(rs[i]) && !isWordRune(rs[i]) {
+			endSeg()
+		} else {
+			cur.WriteRune(rs[i])
+		}
+		i++
+	}
+	endSeg()
+	// Pass 2: retrieval terms and units from the content segments.
+	covered := map[string]bool{}
+	for _, u := range q.units {
+		for t := range termCounts(u.forms[0]) {
+			covered[t] = true
+		}
+	}
+	for _, s := range segs {
+		for _, atoms := range segments(s) {
+			fixes := b.typo.correct(b.ix, atoms)
+			bigramForms := make([][]string, len(atoms)) // forms of bigram (i, i+1)
+			for i, a := range atoms {
+				add(a, weightUnigram)
+				if i+1 == len(atoms) {
+					continue
+				}
+				bg := a + atoms[i+1]
+				add(bg, weightBigram)
+				bigramForms[i] = []string{bg}
+				if fix, ok := fixes[bg]; ok {
+					bigramForms[i] = append(bigramForms[i], fix)
+					add(fix, weightTypo)
+					for _, r := range []rune(fix) {
+						add(string(r), weightUnigram*weightTypo)
+					}
+				}
+			}
+			// One unit per character: covered when a bigram it belongs to is
+			// in the evidence. A bigram that straddles two words in the
+			// question ("队一" in 工作队一个月) then costs nothing, because its
+			// characters are covered by the words on either side.
+			if len(atoms) == 1 {
+				if !covered[atoms[0]] {
+					q.units = append(q.units, unit{forms: []string{atoms[0]}, weight: 0.5 * b.ix.idf(atoms[0])})
+				}
+				continue
+			}
+			for i := range atoms {
+				var forms []string
+				w := 0.0
+				for _, j := range []int{i - 1, i} {
+					if j < 0 || j >= len(atoms)-1 || covered[bigramForms[j][0]] {
+						continue
+					}
+					forms = append(forms, bigramForms[j]...)
+					for _, f := range bigramForms[j] {
+						if b.ix.df(f) > 0 {
+							w = max(w, b.ix.idf(f))
+						}
+					}
+				}
+				if len(forms) == 0 {
+					continue
+				}
+				if w == 0 {
+					w = unseenWeight
+				}
+				q.units = append(q.units, unit{forms: forms, weight: w})
+			}
+		}
+	}
+	return q
+}
+
+// unseenWeight is the weight of a character whose bigrams occur nowhere in
+// the knowledge base: either filler ("周一来周五") or a subject the base does
+// not cover ("广东"). It cannot tell which, so it counts a little.
+var unseenWeight = 0.5
+
+// particles are stop characters that never start or end a content word.
+var particles = map[rune]bool{'的': true, '了': true, '吗': true, '呢': true, '吧': true, '啊': true, '呀': true, '嘛': true, '哦': true, '么': true, '哈': true, '啦': true, '嗯': true, '我': true, '你': true, '他': true, '她': true, '俺': true, '咱': true, '咋': true, '啥': true, '谁': true, '哪': true}
+
+// partOfKnownWord reports whether rs[i] forms, with a neighbour that is
+// not itself a stop character, a bigram that occurs in the knowledge base.
+func (b *Base) partOfKnownWord(rs []rune, i int) bool {
+	if i > 0 && !stopWords[string(rs[i-1])] && b.ix.df(string(rs[i-1:i+1])) > 0 {
+		return true
+	}
+	if i+1 < len(rs) && !stopWords[string(rs[i+1])] && b.ix.df(string(rs[i:i+2])) > 0 {
+		return true
+	}
+	return false
+}
+
+// termWeight gives bigrams full weight and single atoms less.
+func termWeight(t string) float64 {
+	if len([]rune(t)) >= 2 && isHan([]rune(t)[0]) {
+		return weightBigram
+	}
+	return weightUnigram
+}
+
+// unitWeight is the inverse document frequency of the most common form of a
+// unit: a unit anyone could cover matters less.
+func (b *Base) unitWeight(forms []string) float64 {
+	best := 0.0
+	for i, f := range forms {
+		w := b.ix.idf(firstBigram(f))
+		if i == 0 || w < best {
+			best = w
+		}
+	}
+	return best
+}
+
+func firstBigram(s string) string {
+	for _, seg := range segments(s) {
+		if len(seg) >= 2 {
+			return seg[0] + seg[1]
+		}
+		return seg[0]
+	}
+	return s
+}
+
+// coverage is the weighted share of the question's units present in text
+// (normalised), and the weight of units that nothing in the whole corpus
+// covers (words the knowledge base has never seen).
+func (q *query) coverage(text string) float64 {
+	var got, all float64
+	for _, u := range q.units {
+		all += u.weight
+		for _, f := range u.forms {
+			if strings.Contains(text, f) {
+				got += u.weight
+				break
+			}
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return got / all
+}

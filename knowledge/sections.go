@@ -1,0 +1,191 @@
+package knowledge
+
+import (
+	"regexp"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Passage is a run of whole sentences under one heading path: the unit that
+// is indexed, retrieved and cited.
+type Passage struct {
+	ID        int
+	Doc       *Document
+	Path      []string // heading path, outermost first, e.g. [三、整改措施 3、压实帮扶责任]
+	Text      string   // original text of the passage
+	Sentences []string // Text split into sentences, in order
+}
+
+// Section renders the heading path for a citation: "三、整改措施 › 3、压实帮扶责任".
+func (p *Passage) Section() string { return strings.Join(p.Path, " › ") }
+
+// Heading ranks, outermost first. Chinese official documents number their
+// sections 一、 / (一) / 1. or 1、 / (1) / ①; a level may be skipped, so a
+// heading closes every open heading of the same or a deeper rank.
+const (
+	rankTitle = iota // curated headings, 【栏目】, Markdown #
+	rankChapter
+	rankCN    // 一、
+	rankParCN // (一)
+	rankNum   // 1、 1.
+	rankParNum
+	rankCircled
+)
+
+var headingPatterns = []struct {
+	rank int
+	re   *regexp.Regexp
+}{
+	{rankChapter, regexp.MustCompile(`^第[一二三四五六七八九十百零〇]+[章节篇部分]`)},
+	{rankCN, regexp.MustCompile(`^[一二三四五六七八九十]{1,3}[、.]`)},
+	{rankParCN, regexp.MustCompile(`^\([一二三四五六七八九十]{1,3}\)`)},
+	{rankNum, regexp.MustCompile(`^\d{1,2}(、|\.[^\d])`)},
+	{rankParNum, regexp.MustCompile(`^\(\d{1,2}\)`)},
+	{rankCircled, regexp.MustCompile(`^[①-⑳]`)},
+}
+
+// maxLabelRunes bounds a heading's label. A numbered line whose first clause
+// is longer is a list item, not a heading.
+const maxLabelRunes = 32
+
+// heading reports whether line opens a section, with its rank and label.
+// The label is the line up to its first full stop or colon, so
+// "1、对象识别不准。村组没有…" has the label "1、对象识别不准".
+func heading(line string, extra map[string]bool) (rank int, label string, ok bool) {
+	n := norm.NFKC.String(line)
+	if extra[line] {
+		return rankTitle, line, true
+	}
+	if strings.HasPrefix(n, "[") && strings.HasSuffix(n, "]") && len([]rune(n)) <= maxLabelRunes {
+		return rankTitle, line, true // 【栏目】
+	}
+	if strings.HasPrefix(line, "#") {
+		t := strings.TrimSpace(strings.TrimLeft(line, "#"))
+		return rankTitle, t, t != ""
+	}
+	for _, p := range headingPatterns {
+		if !p.re.MatchString(n) {
+			continue
+		}
+		pre := numberPrefixLen(line)
+		label = line
+		if j := strings.IndexAny(line[pre:], "。:：;；"); j >= 0 {
+			label = line[:pre+j]
+		}
+		label = strings.TrimRight(label, ",，、 ")
+		if len([]rune(label)) > maxLabelRunes {
+			return 0, "", false
+		}
+		return p.rank, label, true
+	}
+	return 0, "", false
+}
+
+// numberPrefixLen returns the byte length of a leading section number such
+// as "1." or "(一)" so that its dot is not taken for the clause end.
+func numberPrefixLen(line string) int {
+	for i, r := range line {
+		if r == '.' || r == '、' || r == ')' || r == '）' {
+			return i + len(string(r))
+		}
+		if i > 12 {
+			break
+		}
+	}
+	return 0
+}
+
+// maxPassageRunes is the soft size of a passage. Paragraphs under one
+// heading are packed up to it; a longer paragraph is cut between sentences,
+// never inside one.
+const maxPassageRunes = 280
+
+// buildPassages walks the lines of one document, tracking the heading path,
+// and packs the body text into passages.
+func buildPassages(d *Document, lines []string, extraHeadings []string) []*Passage {
+	extra := make(map[string]bool, len(extraHeadings))
+	for _, h := range extraHeadings {
+		extra[h] = true
+	}
+	type open struct {
+		rank  int
+		label string
+	}
+	var stack []open
+	var out []*Passage
+	var cur []string // sentences of the passage being packed
+	curRunes := 0
+	var curPath []string
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, &Passage{Doc: d, Path: curPath, Text: strings.Join(cur, ""), Sentences: cur})
+		}
+		cur, curRunes = nil, 0
+	}
+	pathNow := func() []string {
+		p := make([]string, len(stack))
+		for i, o := range stack {
+			p[i] = o.label
+		}
+		return p
+	}
+	for _, line := range lines {
+		if rank, label, ok := heading(line, extra); ok {
+			flush()
+			for len(stack) > 0 && stack[len(stack)-1].rank >= rank {
+				stack = stack[:len(stack)-1]
+			}
+			stack = append(stack, open{rank, label})
+			curPath = pathNow()
+			body := strings.TrimSpace(strings.TrimPrefix(line, label))
+			if body == "" || body == "。" {
+				continue // a bare heading: its text lives in the path
+			}
+			// the heading line carries body text: keep the whole line, so the
+			// sentence reads as written
+		} else if curPath == nil {
+			curPath = pathNow()
+		}
+		for _, s := range splitSentences(line) {
+			n := len([]rune(s))
+			if curRunes > 0 && curRunes+n > maxPassageRunes {
+				flush()
+				curPath = pathNow()
+			}
+			cur = append(cur, s)
+			curRunes += n
+		}
+		// a paragraph break is a good place to end a full passage
+		if curRunes > maxPassageRunes*2/3 {
+			flush()
+			curPath = pathNow()
+		}
+	}
+	flush()
+	return out
+}
+
+// splitSentences cuts a paragraph after 。！？；!? (keeping closing quotes
+// and brackets with their sentence). The pieces concatenate to the input.
+func splitSentences(p string) []string {
+	var out []string
+	rs := []rune(p)
+	start := 0
+	for i := 0; i < len(rs); i++ {
+		switch rs[i] {
+		case '。', '！', '？', '；', '!', '?', ';':
+			j := i + 1
+			for j < len(rs) && strings.ContainsRune("”’」』)）】", rs[j]) {
+				j++
+			}
+			out = append(out, string(rs[start:j]))
+			start = j
+			i = j - 1
+		}
+	}
+	if start < len(rs) {
+		out = append(out, string(rs[start:]))
+	}
+	return out
+}

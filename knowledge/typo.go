@@ -1,0 +1,118 @@
+package knowledge
+
+import (
+	"strings"
+
+	"github.com/mozillazg/go-pinyin"
+)
+
+// typoModel corrects the typos that pinyin input methods produce: a
+// character replaced by another with the same (or a commonly confused)
+// sound, e.g. 签子→签字, 补帖→补贴, 代头人→带头人, 危房改照→危房改造.
+// It only proposes characters that occur in the corpus and only where the
+// replacement forms a bigram the index knows while the typed one does not.
+type typoModel struct {
+	bySound map[string][]string // fuzzy syllable → corpus characters
+}
+
+func newTypoModel(ix *index) *typoModel {
+	tm := &typoModel{bySound: make(map[string][]string)}
+	for t := range ix.terms {
+		rs := []rune(t)
+		if len(rs) != 1 || !isHan(rs[0]) {
+			continue
+		}
+		for _, s := range fuzzySounds(t) {
+			tm.bySound[s] = append(tm.bySound[s], t)
+		}
+	}
+	return tm
+}
+
+var pinyinArgs = func() pinyin.Args {
+	a := pinyin.NewArgs()
+	a.Style = pinyin.Normal
+	// Only the main reading: rare readings (车 read jū) would make
+	// corrections no typist makes.
+	a.Heteronym = false
+	return a
+}()
+
+// fuzzySounds returns the toneless readings of a character with the
+// distinctions many speakers and input-method users blur folded together:
+// zh/z, ch/c, sh/s, n/l, and -ng/-n.
+func fuzzySounds(ch string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, readings := range pinyin.Pinyin(ch, pinyinArgs) {
+		for _, r := range readings {
+			f := foldSound(r)
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+func foldSound(s string) string {
+	for _, p := range [][2]string{{"zh", "z"}, {"ch", "c"}, {"sh", "s"}} {
+		if strings.HasPrefix(s, p[0]) {
+			s = p[1] + s[len(p[0]):]
+		}
+	}
+	if strings.HasPrefix(s, "n") && len(s) > 1 {
+		s = "l" + s[1:]
+	}
+	if strings.HasSuffix(s, "ng") {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// correct proposes replacements for the characters of one query segment
+// whose bigrams are all unknown to the index. It returns corrected bigrams
+// keyed by the typed bigram they replace.
+func (tm *typoModel) correct(ix *index, seg []string) map[string]string {
+	out := map[string]string{}
+	known := func(t string) bool { return ix.df(t) > 0 }
+	for i, a := range seg {
+		if len([]rune(a)) != 1 || !isHan([]rune(a)[0]) {
+			continue
+		}
+		leftOK := i == 0 || known(seg[i-1]+a)
+		rightOK := i+1 == len(seg) || known(a+seg[i+1])
+		if leftOK && rightOK {
+			continue
+		}
+		best, bestDF := "", 0
+		for _, snd := range fuzzySounds(a) {
+			for _, c := range tm.bySound[snd] {
+				if c == a {
+					continue
+				}
+				df := 0
+				if i > 0 && !leftOK {
+					df += ix.df(seg[i-1] + c)
+				}
+				if i+1 < len(seg) && !rightOK {
+					df += ix.df(c + seg[i+1])
+				}
+				if df > bestDF {
+					best, bestDF = c, df
+				}
+			}
+		}
+		if best == "" {
+			continue
+		}
+		if i > 0 && !leftOK && known(seg[i-1]+best) {
+			out[seg[i-1]+a] = seg[i-1] + best
+		}
+		if i+1 < len(seg) && !rightOK && known(best+seg[i+1]) {
+			out[a+seg[i+1]] = best + seg[i+1]
+		}
+	}
+	return out
+}
