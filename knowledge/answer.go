@@ -82,11 +82,10 @@ func (b *Base) Answer(question string) Answer {
 			break
 		}
 		p := b.passages[h.doc]
-		ctx := Normalize(strings.Join(p.Path, "。") + "。" + p.Doc.Title)
 		rel := h.score / top
 		for i, s := range p.Sentences {
-			ns := Normalize(s)
-			sc := sentCovWeight*q.coverage(ns+"|"+ctx) + (1-sentCovWeight)*rel
+			ns := p.normSentences[i]
+			sc := sentCovWeight*q.coverage(ns+"|"+p.normContext) + (1-sentCovWeight)*rel
 			if q.want.prefers(s) {
 				sc += preferBonus
 			}
@@ -108,9 +107,7 @@ func (b *Base) Answer(question string) Answer {
 		chosen = append(chosen, c)
 	}
 	// confidence from the best passage as a whole
-	bp := best.p
-	evidence := Normalize(bp.Text + "。" + strings.Join(bp.Path, "。") + "。" + bp.Doc.Title)
-	conf := q.coverage(evidence) * retrievalStrength(top)
+	conf := q.coverage(best.p.normEvidence) * retrievalStrength(top)
 	// what the person reads: the sentences and the sections they cite
 	var quoted strings.Builder
 	for _, c := range chosen {

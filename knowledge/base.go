@@ -198,6 +198,12 @@ func (b *Base) finish() {
 	for _, d := range b.docs {
 		for _, p := range d.Passages {
 			p.ID = len(b.passages)
+			p.normSentences = make([]string, len(p.Sentences))
+			for i, s := range p.Sentences {
+				p.normSentences[i] = Normalize(s)
+			}
+			p.normContext = Normalize(strings.Join(p.Path, "。") + "。" + d.Title)
+			p.normEvidence = Normalize(p.Text) + "|" + p.normContext
 			b.passages = append(b.passages, p)
 		}
 	}

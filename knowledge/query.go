@@ -93,8 +93,10 @@ func wantOf(q string) want {
 			}
 		}
 	}
+	if reWantPhone.MatchString(q) {
+		return want{kind: wantPhone} // 电话多少: the 多少 asks for the number
+	}
 	consider(reWantWho, want{kind: wantWho})
-	consider(reWantPhone, want{kind: wantPhone})
 	consider(reWantDate, want{kind: wantDate})
 	for _, loc := range reWantNumber.FindAllStringIndex(q, -1) {
 		if loc[0] <= at {

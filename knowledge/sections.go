@@ -15,6 +15,10 @@ type Passage struct {
 	Path      []string // heading path, outermost first, e.g. [三、整改措施 3、压实帮扶责任]
 	Text      string   // original text of the passage
 	Sentences []string // Text split into sentences, in order
+
+	normSentences []string // Normalize of each sentence, filled by Base.finish
+	normContext   string   // Normalize of the heading path and document title
+	normEvidence  string   // Normalize of text, path and title: what must cover a question
 }
 
 // Section renders the heading path for a citation: "三、整改措施 › 3、压实帮扶责任".
@@ -57,7 +61,7 @@ func heading(line string, extra map[string]bool) (rank int, label string, ok boo
 	if extra[line] {
 		return rankTitle, line, true
 	}
-	if strings.HasPrefix(n, "[") && strings.HasSuffix(n, "]") && len([]rune(n)) <= maxLabelRunes {
+	if (strings.HasPrefix(line, "【") && strings.HasSuffix(line, "】") || strings.HasPrefix(n, "[") && strings.HasSuffix(n, "]")) && len([]rune(n)) <= maxLabelRunes {
 		return rankTitle, line, true // 【栏目】
 	}
 	if strings.HasPrefix(line, "#") {
@@ -65,7 +69,11 @@ func heading(line string, extra map[string]bool) (rank int, label string, ok boo
 		return rankTitle, t, t != ""
 	}
 	for _, p := range headingPatterns {
-		if !p.re.MatchString(n) {
+		subject := n
+		if p.rank == rankCircled {
+			subject = line // NFKC turns ① into 1
+		}
+		if !p.re.MatchString(subject) {
 			continue
 		}
 		pre := numberPrefixLen(line)

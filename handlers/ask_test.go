@@ -1,0 +1,105 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"policybot/knowledge"
+)
+
+type recordingLog struct {
+	mu   sync.Mutex
+	got  []UnansweredQuestion
+	fail error
+}
+
+func (r *recordingLog) RecordUnanswered(_ context.Context, q UnansweredQuestion) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
+	r.got = append(r.got, q)
+	return nil
+}
+
+func mustKB(t *testing.T) *knowledge.Base {
+	t.Helper()
+	kb, problems, err := knowledge.Load(knowledge.Options{})
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("load: %v %v", err, problems)
+	}
+	return kb
+}
+
+func TestAskAnswersAndDoesNotRecord(t *testing.T) {
+	kb := mustKB(t)
+	log := &recordingLog{}
+	a := &Asker{KB: func() *knowledge.Base { return kb }, Unanswered: log}
+	r := a.Ask(context.Background(), "u1", "四类人员有哪些")
+	if !r.Answered || !strings.Contains(r.Text, "财政供养人员") || len(r.Sources) == 0 {
+		t.Fatalf("reply = %+v", r)
+	}
+	if len(log.got) != 0 {
+		t.Errorf("an answered question was recorded as unanswered: %+v", log.got)
+	}
+}
+
+func TestAskRefusesHonestlyAndRecords(t *testing.T) {
+	kb := mustKB(t)
+	log := &recordingLog{}
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	a := &Asker{KB: func() *knowledge.Base { return kb }, Unanswered: log, Now: func() time.Time { return now }}
+	r := a.Ask(context.Background(), "u1", "退耕还林一亩地补多少钱")
+	if r.Answered {
+		t.Fatalf("answered: %s", r.Text)
+	}
+	if r.Text != TextUnanswered || len(r.Sources) != 0 {
+		t.Errorf("refusal = %+v", r)
+	}
+	for _, w := range []string{"帮扶责任人", "村委会", "人工"} {
+		if !strings.Contains(r.Text, w) {
+			t.Errorf("refusal does not point to %s", w)
+		}
+	}
+	if len(log.got) != 1 || log.got[0].Question != "退耕还林一亩地补多少钱" || !log.got[0].Time.Equal(now) || log.got[0].User != "u1" {
+		t.Errorf("recorded = %+v", log.got)
+	}
+}
+
+func TestAskStillRepliesWhenRecordingFails(t *testing.T) {
+	kb := mustKB(t)
+	var logged strings.Builder
+	a := &Asker{
+		KB:         func() *knowledge.Base { return kb },
+		Unanswered: &recordingLog{fail: errors.New("disk full")},
+		Logger:     slog.New(slog.NewTextHandler(&logged, nil)),
+	}
+	r := a.Ask(context.Background(), "", "退耕还林一亩地补多少钱")
+	if r.Text != TextUnanswered {
+		t.Errorf("reply = %q", r.Text)
+	}
+	if !strings.Contains(logged.String(), "disk full") {
+		t.Errorf("the recording failure was not logged: %q", logged.String())
+	}
+}
+
+func TestAskEmptyQuestion(t *testing.T) {
+	kb := mustKB(t)
+	log := &recordingLog{}
+	a := &Asker{KB: func() *knowledge.Base { return kb }, Unanswered: log}
+	for _, q := range []string{"", "   ", "\n"} {
+		r := a.Ask(context.Background(), "", q)
+		if r.Answered || r.Text != TextEmptyQuestion {
+			t.Errorf("Ask(%q) = %+v", q, r)
+		}
+	}
+	if len(log.got) != 0 {
+		t.Error("empty questions were recorded")
+	}
+}
