@@ -114,9 +114,16 @@ func (b *Base) Answer(question string) Answer {
 		quoted.WriteString(c.p.Sentences[c.i] + "|" + c.p.Section() + "|")
 	}
 	if !q.want.satisfiedBy(quoted.String()) {
-		// The question asks for a figure, date or phone number and the
-		// evidence has none: whatever we found, it is not the answer.
-		conf = 0
+		if q.want.kind == wantList {
+			// A list can be written without separators (厕所垃圾污水治理),
+			// so a missing enumeration only weakens the answer.
+			conf *= listPenalty
+		} else {
+			// The question asks for a figure, a date or a phone number and
+			// the evidence has none: whatever we found, it is not the
+			// answer.
+			conf = 0
+		}
 	}
 	ans := Answer{Score: conf}
 	ans.Sources, ans.Text = b.compose(chosen)
@@ -127,6 +134,10 @@ func (b *Base) Answer(question string) Answer {
 	ans.Answered = true
 	return ans
 }
+
+// listPenalty scales confidence when a "which ones" question gets an
+// answer that does not enumerate.
+var listPenalty = 0.3
 
 // strongScore is a BM25 score that a passage answering a typical question
 // reaches on this corpus (its median for answerable dev questions is ~30).

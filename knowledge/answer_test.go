@@ -80,8 +80,10 @@ func TestWantOf(t *testing.T) {
 		{"我们村重新识别出来几户新的贫困户，该谁上门核实", wantWho, ""},
 		{"资金管理组谁牵头", wantWho, ""},
 		{"算贫困户收入要算那几块", wantAny, ""},
-		{"入户大排查重点盯哪几类人家", wantAny, ""},
-		{"四类人员有哪些", wantAny, ""},
+		{"入户大排查重点盯哪几类人家", wantList, ""},
+		{"四类人员有哪些", wantList, ""},
+		{"农村三大革命是哪三样", wantList, ""},
+		{"帮扶要搞哪些活动", wantList, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
@@ -90,6 +92,32 @@ func TestWantOf(t *testing.T) {
 				t.Errorf("wantOf = %+v, want kind %d unit %q", w, tt.kind, tt.unit)
 			}
 		})
+	}
+}
+
+func TestListAnswersMustEnumerate(t *testing.T) {
+	w := want{kind: wantList}
+	for _, text := range []string{
+		"财政供养人员、有小汽车户、有商品房或商铺户、个体工商户",
+		"一是与贫困群众谈一次心。二是梳理一遍帮扶措施。",
+		"(1)建立台账;(2)督办落实",
+		"护林员、保洁员和护路员",
+	} {
+		if !w.satisfiedBy(text) {
+			t.Errorf("not seen as a list: %s", text)
+		}
+	}
+	for _, text := range []string{
+		"对照脱贫攻坚“七个一”网格化责任体系,逐一梳理检查。",
+		"每月住村时间不少于20天。",
+	} {
+		if w.satisfiedBy(text) {
+			t.Errorf("seen as a list: %s", text)
+		}
+	}
+	// a "which seven" question whose evidence only names the set is refused
+	if a := mustDefault(t).Answer("七个一网格化责任体系是哪七个一"); a.Answered {
+		t.Errorf("answered without the list (score %.2f):\n%s", a.Score, a.Text)
 	}
 }
 

@@ -25,7 +25,7 @@ var stopWords = func() map[string]bool {
 有没有 有无 会不会 要不要 该不该 需不需要 怎么样 怎么办 怎么 怎样 如何 咋办 咋弄 咋 啥 什么 哪些 哪个 哪里 哪儿
 哪 谁 多少 几 多久 多长时间 还 就 都 也 又 到底 究竟 听说 听 讲 说 这个 那个 这种 那种 这样 那样 这回 这次 这 那
 一个 给 让 被 把 和 跟 与 或 还是 上面 现在 今年 一共 总共 具体 主要 一般 按规定 规定 的话 行不行 行吗 对不对
-该 应该 需要 想 知道 告诉 一下子 么样 些`) {
+该 应该 需要 想 知道 告诉 一下子 么样 些 什么时候 啥时候 时候 几号 从 到啥 啥程度 这样行不行`) {
 		m[w] = true
 	}
 	return m
@@ -40,6 +40,7 @@ const (
 	wantDate
 	wantPhone
 	wantWho
+	wantList
 )
 
 // want is an answer kind with, for numbers, the unit asked for ("天" for
@@ -97,6 +98,7 @@ func wantOf(q string) want {
 		return want{kind: wantPhone} // 电话多少: the 多少 asks for the number
 	}
 	consider(reWantWho, want{kind: wantWho})
+	consider(reWantList, want{kind: wantList})
 	consider(reWantDate, want{kind: wantDate})
 	for _, loc := range reWantNumber.FindAllStringIndex(q, -1) {
 		if loc[0] <= at {
@@ -106,19 +108,23 @@ func wantOf(q string) want {
 		rest := q[loc[0]:]
 		if m := reNumberUnit.FindStringSubmatch(rest); m != nil && strings.Index(rest, m[0]) == 0 {
 			w.unit = m[1]
-			switch {
-			case w.unit == "类" || w.unit == "种" || w.unit == "样":
-				w = want{} // 几类/几种/几样 ask for a list
-			case w.unit == "块" && !strings.Contains(rest, "钱"):
-				w = want{} // 那几块 asks which parts
+			if w.unit == "类" || w.unit == "种" || w.unit == "样" || (w.unit == "块" && !strings.Contains(rest, "钱")) {
+				continue // 几类/几种/那几块 ask which ones, not how many
 			}
 		} else if !strings.HasPrefix(rest, "多少") && !strings.HasPrefix(rest, "百分之") && !strings.HasPrefix(rest, "比例") && !strings.HasPrefix(rest, "标准是") {
-			w = want{} // a bare 几 (走那几步) asks for a list
+			continue // a bare 几 (走那几步) asks which ones
 		}
 		best, at = w, loc[0]
 	}
 	return best
 }
+
+// reWantList marks questions that ask for the members of a set.
+var reWantList = regexp.MustCompile(`哪些|哪几|哪[一二三四五六七八九十两]+[类种样个项条块]|有哪|包括什么|包括啥|包括哪`)
+
+// reEnumeration matches text that enumerates: items joined by 、 or
+// "一是…二是…", "(1)…(2)…" and the like.
+var reEnumeration = regexp.MustCompile(`[^、,;。]{1,20}、[^、,;。]{1,20}、|[^、,;。]{1,30}、[^、,;。]{1,30}(和|及|以及|等)|一是.*二是|[(（]1[)）].*[(（]2[)）]|①.*②|1[、.].*2[、.]`)
 
 // reActor matches a sentence that names who does something.
 var reActor = regexp.MustCompile(`由.{1,24}(负责|牵头|组织|比对|核实|审核|审定|确定)|牵头|负责人|指挥长|组长|责任单位|责任人`)
@@ -128,6 +134,9 @@ var reActor = regexp.MustCompile(`由.{1,24}(负责|牵头|组织|比对|核实|
 func (w want) prefers(text string) bool {
 	if w.kind == wantWho {
 		return reActor.MatchString(text)
+	}
+	if w.kind == wantList {
+		return reEnumeration.MatchString(text)
 	}
 	return w.kind != wantAny && w.satisfiedBy(text)
 }
@@ -140,7 +149,9 @@ func (w want) satisfiedBy(text string) bool {
 	case wantDate:
 		return reHasDate.MatchString(text)
 	case wantWho:
-		return true // a preference (see namesActor), never a refusal
+		return true // a preference (see prefers), never a refusal
+	case wantList:
+		return reEnumeration.MatchString(text)
 	case wantNumber:
 		if re, ok := unitRes[w.unit]; ok {
 			return re.MatchString(text)
@@ -151,8 +162,11 @@ func (w want) satisfiedBy(text string) bool {
 }
 
 // unit is one piece of a question's content that evidence should cover: a
-// word from a synonym group or a bigram (or lone character) of the user's
-// own text, with the forms that count as the same.
+// word from a synonym group, or one character of the user's own words
+// (covered by either bigram it belongs to), with the forms that count as
+// the same. All units weigh the same: measured on the dev set, IDF weights
+// from a corpus this small over-weight everyday words that happen to occur
+// once (村里, 周一) and separate answerable from unanswerable questions worse.
 type unit struct {
 	forms  []string // normalised; any one present covers the unit
 	weight float64
@@ -198,7 +212,7 @@ func (b *Base) analyse(question string) *query {
 						add(t, weightSynonym*termWeight(t))
 					}
 				}
-				u.weight = b.unitWeight(u.forms)
+				u.weight = 1
 				q.units = append(q.units, u)
 				// the user's own word also searches as typed, and stands as a
 				// segment of its own so that no bigram straddles it
@@ -272,41 +286,27 @@ func (b *Base) analyse(question string) *query {
 			// characters are covered by the words on either side.
 			if len(atoms) == 1 {
 				if !covered[atoms[0]] {
-					q.units = append(q.units, unit{forms: []string{atoms[0]}, weight: 0.5 * b.ix.idf(atoms[0])})
+					q.units = append(q.units, unit{forms: []string{atoms[0]}, weight: 1})
 				}
 				continue
 			}
 			for i := range atoms {
 				var forms []string
-				w := 0.0
 				for _, j := range []int{i - 1, i} {
 					if j < 0 || j >= len(atoms)-1 || covered[bigramForms[j][0]] {
 						continue
 					}
 					forms = append(forms, bigramForms[j]...)
-					for _, f := range bigramForms[j] {
-						if b.ix.df(f) > 0 {
-							w = max(w, b.ix.idf(f))
-						}
-					}
 				}
 				if len(forms) == 0 {
 					continue
 				}
-				if w == 0 {
-					w = unseenWeight
-				}
-				q.units = append(q.units, unit{forms: forms, weight: w})
+				q.units = append(q.units, unit{forms: forms, weight: 1})
 			}
 		}
 	}
 	return q
 }
-
-// unseenWeight is the weight of a character whose bigrams occur nowhere in
-// the knowledge base: either filler ("周一来周五") or a subject the base does
-// not cover ("广东"). It cannot tell which, so it counts a little.
-var unseenWeight = 0.5
 
 // particles are stop characters that never start or end a content word.
 var particles = map[rune]bool{'的': true, '了': true, '吗': true, '呢': true, '吧': true, '啊': true, '呀': true, '嘛': true, '哦': true, '么': true, '哈': true, '啦': true, '嗯': true, '我': true, '你': true, '他': true, '她': true, '俺': true, '咱': true, '咋': true, '啥': true, '谁': true, '哪': true}
@@ -331,32 +331,8 @@ func termWeight(t string) float64 {
 	return weightUnigram
 }
 
-// unitWeight is the inverse document frequency of the most common form of a
-// unit: a unit anyone could cover matters less.
-func (b *Base) unitWeight(forms []string) float64 {
-	best := 0.0
-	for i, f := range forms {
-		w := b.ix.idf(firstBigram(f))
-		if i == 0 || w < best {
-			best = w
-		}
-	}
-	return best
-}
-
-func firstBigram(s string) string {
-	for _, seg := range segments(s) {
-		if len(seg) >= 2 {
-			return seg[0] + seg[1]
-		}
-		return seg[0]
-	}
-	return s
-}
-
 // coverage is the weighted share of the question's units present in text
-// (normalised), and the weight of units that nothing in the whole corpus
-// covers (words the knowledge base has never seen).
+// (normalised).
 func (q *query) coverage(text string) float64 {
 	var got, all float64
 	for _, u := range q.units {

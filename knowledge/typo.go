@@ -92,12 +92,23 @@ func (tm *typoModel) correct(ix *index, seg []string) map[string]string {
 				if c == a {
 					continue
 				}
+				// A repair must make the character fit on every side where
+				// it did not: a bigram that merely straddles two words in
+				// colloquial text (村里|办实事) is not a typo.
 				df := 0
 				if i > 0 && !leftOK {
-					df += ix.df(seg[i-1] + c)
+					d := ix.df(seg[i-1] + c)
+					if d == 0 {
+						continue
+					}
+					df += d
 				}
 				if i+1 < len(seg) && !rightOK {
-					df += ix.df(c + seg[i+1])
+					d := ix.df(c + seg[i+1])
+					if d == 0 {
+						continue
+					}
+					df += d
 				}
 				if df > bestDF {
 					best, bestDF = c, df
