@@ -212,7 +212,8 @@ func (b *Base) analyse(question string) *query {
 						add(t, weightSynonym*termWeight(t))
 					}
 				}
-				u.weight = 1
+				// weighs what the typed word would weigh as characters
+				u.weight = float64(l)
 				q.units = append(q.units, u)
 				// the user's own word also searches as typed, and stands as a
 				// segment of its own so that no bigram straddles it
