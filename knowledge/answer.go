@@ -15,7 +15,7 @@ const MaxReplyBytes = 2048
 // calibrated on the development set with `policybot eval --calibrate`
 // (the threshold with the best smoothed fact-hit rate + refusal rate), never set
 // per question.
-const DefaultMinConfidence = 0.44
+const DefaultMinConfidence = 0.43
 
 // Source is where an answer comes from.
 type Source struct {
@@ -52,6 +52,10 @@ var (
 	preferBonus       = 0.15
 	candidatePassages = 5
 )
+
+// typedLeadMargin: how close to the best a sentence of the asked-for kind
+// must score to lead the answer.
+const typedLeadMargin = 0.85
 
 // candidate is one sentence considered for the answer.
 type candidate struct {
@@ -96,6 +100,20 @@ func (b *Base) Answer(question string) Answer {
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	// When the question asks for a kind of fact (an actor, a list, a
+	// figure), a nearly-as-good sentence that has it leads over one that
+	// does not.
+	if q.want.kind != wantAny && !q.want.prefers(cands[0].p.Sentences[cands[0].i]) {
+		for k, c := range cands[1:] {
+			if c.score < typedLeadMargin*cands[0].score {
+				break
+			}
+			if q.want.prefers(c.p.Sentences[c.i]) {
+				cands[0], cands[k+1] = cands[k+1], cands[0]
+				break
+			}
+		}
+	}
 	best := cands[0]
 	chosen := []candidate{best}
 	// A close runner-up often holds the rest of a list or the other half of
@@ -126,7 +144,7 @@ func (b *Base) Answer(question string) Answer {
 		}
 	}
 	ans := Answer{Score: conf}
-	ans.Sources, ans.Text = b.compose(chosen)
+	ans.Sources, ans.Text = b.compose(chosen, q.want.kind == wantHow)
 	if conf < b.minConf {
 		ans.Text = ""
 		return ans
@@ -155,7 +173,7 @@ const maxBodyRunes = 420
 // compose orders the chosen sentences as they stand in their documents,
 // adds a short neighbour to a fragment too short to read alone, and
 // renders text with one source line per passage used.
-func (b *Base) compose(chosen []candidate) ([]Source, string) {
+func (b *Base) compose(chosen []candidate, whole bool) ([]Source, string) {
 	type span struct{ lo, hi int }
 	byPassage := map[*Passage]*span{}
 	var order []*Passage
@@ -175,6 +193,11 @@ func (b *Base) compose(chosen []candidate) ([]Source, string) {
 		s := byPassage[p]
 		// a sentence under ~30 characters rarely stands alone: add the next
 		if n := utf8.RuneCountInString(strings.Join(p.Sentences[s.lo:s.hi+1], "")); n < 30 && s.hi+1 < len(p.Sentences) {
+			s.hi++
+		}
+		// a how-to question gets the procedure that follows, as far as the
+		// body allows
+		for whole && s.hi+1 < len(p.Sentences) && used+utf8.RuneCountInString(strings.Join(p.Sentences[s.lo:s.hi+2], "")) <= maxBodyRunes {
 			s.hi++
 		}
 		text := strings.TrimSpace(strings.Join(p.Sentences[s.lo:s.hi+1], ""))

@@ -79,9 +79,12 @@ func TestWantOf(t *testing.T) {
 		{"市里初审完啥时候报给省里", wantDate, ""},
 		{"我们村重新识别出来几户新的贫困户，该谁上门核实", wantWho, ""},
 		{"资金管理组谁牵头", wantWho, ""},
-		{"算贫困户收入要算那几块", wantAny, ""},
+		{"算贫困户收入要算那几块", wantList, ""}, // 那几 typed for 哪几
 		{"入户大排查重点盯哪几类人家", wantList, ""},
 		{"四类人员有哪些", wantList, ""},
+		{"想申请贫困户要走那些步骤", wantList, ""}, // 那些 typed for 哪些
+		{"非贫困户觉得不公平来闹意见，咋处理", wantHow, ""},
+		{"儿女不管老人怎么办", wantHow, ""},
 		{"农村三大革命是哪三样", wantList, ""},
 		{"帮扶要搞哪些活动", wantList, ""},
 	}
@@ -118,6 +121,25 @@ func TestListAnswersMustEnumerate(t *testing.T) {
 	// a "which seven" question whose evidence only names the set is refused
 	if a := mustDefault(t).Answer("七个一网格化责任体系是哪七个一"); a.Answered {
 		t.Errorf("answered without the list (score %.2f):\n%s", a.Score, a.Text)
+	}
+}
+
+func TestWhoQuestionLeadsWithTheActor(t *testing.T) {
+	a := mustDefault(t).Answer("安全饮水巩固提升归谁推进")
+	if !a.Answered || !strings.Contains(a.Text, "由水利站负责") {
+		t.Errorf("who-question answered without its actor:\n%s", a.Text)
+	}
+}
+
+func TestHowToQuestionGetsTheProcedure(t *testing.T) {
+	b := mustDefault(t).WithMinConfidence(-1)
+	how := b.Answer("非贫困户觉得不公平来闹意见，咋处理")
+	plain := b.Answer("非贫困户觉得不公平来闹意见")
+	if len([]rune(how.Text)) <= len([]rune(plain.Text)) {
+		t.Errorf("how-to answer is not longer than the plain one:\n%s\n---\n%s", how.Text, plain.Text)
+	}
+	if !strings.Contains(how.Text, "情绪疏导") {
+		t.Errorf("procedure cut short:\n%s", how.Text)
 	}
 }
 

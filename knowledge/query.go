@@ -41,6 +41,7 @@ const (
 	wantPhone
 	wantWho
 	wantList
+	wantHow // 怎么办/咋处理: a procedure, shown whole
 )
 
 // want is an answer kind with, for numbers, the unit asked for ("天" for
@@ -86,6 +87,8 @@ var reWantWho = regexp.MustCompile(`谁|哪个部门|哪个单位|什么部门|�
 // wantOf reads what a question asks for. When it has several cues ("我们村
 // 重新识别出来几户…该谁上门") the last one wins: people put the ask at the end.
 func wantOf(q string) want {
+	// 那些/那几 in a question is nearly always a typo for 哪些/哪几
+	q = strings.NewReplacer("那些", "哪些", "那几", "哪几").Replace(q)
 	best, at := want{}, -1
 	consider := func(re *regexp.Regexp, w want) {
 		for _, loc := range re.FindAllStringIndex(q, -1) {
@@ -99,6 +102,7 @@ func wantOf(q string) want {
 	}
 	consider(reWantWho, want{kind: wantWho})
 	consider(reWantList, want{kind: wantList})
+	consider(reWantHow, want{kind: wantHow})
 	consider(reWantDate, want{kind: wantDate})
 	for _, loc := range reWantNumber.FindAllStringIndex(q, -1) {
 		if loc[0] <= at {
@@ -118,6 +122,9 @@ func wantOf(q string) want {
 	}
 	return best
 }
+
+// reWantHow marks questions that ask how to handle something.
+var reWantHow = regexp.MustCompile(`怎么办|咋办|咋处理|怎么处理|如何处理|怎么弄|咋弄|怎么申请|咋申请|如何申请|怎么做|咋做|怎样处理`)
 
 // reWantList marks questions that ask for the members of a set.
 var reWantList = regexp.MustCompile(`哪些|哪几|哪[一二三四五六七八九十两]+[类种样个项条块]|有哪|包括什么|包括啥|包括哪`)
