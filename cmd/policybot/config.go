@@ -5,11 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is every setting of policybot. Values come from the defaults,
@@ -24,9 +25,53 @@ type Config struct {
 	KBDirs []string `json:"kb_dirs"`
 	// MinConfidence overrides the calibrated refusal threshold (0 keeps it).
 	MinConfidence float64 `json:"min_confidence"`
+
+	// Store is "embedded" (default: DataDir, nothing to install) or
+	// "redis" (several instances share one Redis).
+	Store string `json:"store"`
+	// RedisURL: redis://[user:password@]host:port/db or rediss:// (TLS).
+	RedisURL string `json:"redis_url" secret:"password"`
+	// RedisAddrs: Sentinel addresses (with RedisMasterName) or Cluster seed
+	// nodes, used instead of RedisURL; separated by commas in the environment.
+	RedisAddrs      []string `json:"redis_addrs"`
+	RedisMasterName string   `json:"redis_master_name"`
+	RedisUsername   string   `json:"redis_username"`
+	RedisPassword   string   `json:"redis_password" secret:"all"`
+	RedisDB         int      `json:"redis_db"`
+	// RedisPrefix starts every key (several deployments can share a Redis).
+	RedisPrefix string `json:"redis_prefix"`
+	// RedisTimeout bounds every Redis operation ("1s", "500ms").
+	RedisTimeout Duration `json:"redis_timeout"`
 }
 
-func defaultConfig() Config { return Config{DataDir: "data"} }
+func defaultConfig() Config {
+	return Config{DataDir: "data", Store: "embedded", RedisPrefix: "policybot:", RedisTimeout: Duration(time.Second)}
+}
+
+// Duration is a time.Duration written as "1s" in files and the environment.
+type Duration time.Duration
+
+// UnmarshalJSON accepts "1s" (or a number of nanoseconds).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n int64
+		if err2 := json.Unmarshal(b, &n); err2 != nil {
+			return fmt.Errorf("a duration such as \"1s\": %w", err)
+		}
+		*d = Duration(n)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes "1s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
 // Validate reports every problem at once, in words an operator can act on.
 func (c *Config) Validate() error {
@@ -36,6 +81,28 @@ func (c *Config) Validate() error {
 	}
 	if c.MinConfidence < 0 || c.MinConfidence > 1 {
 		errs = append(errs, fmt.Errorf("min_confidence: %v is outside 0..1", c.MinConfidence))
+	}
+	switch c.Store {
+	case "embedded":
+	case "redis":
+		switch {
+		case c.RedisURL == "" && len(c.RedisAddrs) == 0:
+			errs = append(errs, errors.New("store is redis but neither redis_url (POLICYBOT_REDIS_URL) nor redis_addrs is set"))
+		case c.RedisURL != "" && len(c.RedisAddrs) > 0:
+			errs = append(errs, errors.New("redis_url and redis_addrs are both set: use one"))
+		case c.RedisURL != "":
+			if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+				errs = append(errs, fmt.Errorf("redis_url: want redis://host:port/db or rediss://…, got %q", maskURL(c.RedisURL)))
+			}
+		}
+		if c.RedisPrefix == "" {
+			errs = append(errs, errors.New("redis_prefix: must not be empty (it keeps policybot's keys apart)"))
+		}
+		if c.RedisTimeout <= 0 {
+			errs = append(errs, errors.New("redis_timeout: must be > 0"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("store: %q is not embedded or redis", c.Store))
 	}
 	return errors.Join(errs...)
 }
@@ -109,6 +176,13 @@ func applyEnv(c *Config, getenv func(string) string) error {
 				continue
 			}
 			f.SetFloat(x)
+		case reflect.Int64: // Duration
+			x, err := time.ParseDuration(val)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 1s", name, val))
+				continue
+			}
+			f.SetInt(int64(x))
 		case reflect.Int:
 			x, err := strconv.Atoi(val)
 			if err != nil {
@@ -124,8 +198,46 @@ func applyEnv(c *Config, getenv func(string) string) error {
 			}
 			f.SetBool(x)
 		case reflect.Slice:
-			f.Set(reflect.ValueOf(filepath.SplitList(val)))
+			sep := string(os.PathListSeparator)
+			if key == "redis_addrs" {
+				sep = ","
+			}
+			f.Set(reflect.ValueOf(strings.Split(val, sep)))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// maskURL hides the password in a URL ("redis://:xxxxx@host:6379/0").
+func maskURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+// Masked returns the configuration as JSON with every secret hidden.
+func (c Config) Masked() map[string]any {
+	out := map[string]any{}
+	v := reflect.ValueOf(c)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key := strings.Split(f.Tag.Get("json"), ",")[0]
+		val := v.Field(i).Interface()
+		switch f.Tag.Get("secret") {
+		case "all":
+			if s, _ := val.(string); s != "" {
+				val = "****"
+			}
+		case "password":
+			val = maskURL(val.(string))
+		}
+		if d, ok := val.(Duration); ok {
+			val = time.Duration(d).String()
+		}
+		out[key] = val
+	}
+	return out
 }

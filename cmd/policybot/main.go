@@ -17,13 +17,18 @@ Usage:
   policybot ask [--json] [--kb DIR] "问题"     answer one question as a WeChat user would see it
   policybot ask --json -                       answer one question per line of standard input
   policybot eval [--calibrate] FILE.jsonl      grade the answers against a question set
-  policybot kb                                 list the loaded documents and passages
+  policybot kb [--passages]                    list the loaded documents and passages
+  policybot store check                        open the configured store and prove it works
+  policybot config                             print the effective settings (secrets masked)
 
 Common flags:
   --config FILE   settings file (JSON); every setting can also come from
                   the environment as POLICYBOT_<SETTING>
   --kb DIR        add a folder of documents, FAQ and synonyms (repeatable)
   --data-dir DIR  where policybot keeps its data (default ./data)
+
+Storage (file or environment): POLICYBOT_STORE=embedded|redis, POLICYBOT_DATA_DIR,
+POLICYBOT_REDIS_URL, POLICYBOT_REDIS_PREFIX, POLICYBOT_REDIS_TIMEOUT (see README).
 `
 
 func main() {
@@ -40,9 +45,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) int{
-		"ask":  cmdAsk,
-		"eval": cmdEval,
-		"kb":   cmdKB,
+		"ask":    cmdAsk,
+		"eval":   cmdEval,
+		"kb":     cmdKB,
+		"store":  cmdStore,
+		"config": cmdConfig,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

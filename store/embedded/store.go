@@ -104,6 +104,11 @@ func Open(dir string, opts Options) (s *Store, err error) {
 		db.Close()
 		return nil, err
 	}
+	// make the files' directory entries durable too (first start)
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 	return &Store{db: db, j: j, now: opts.Now, doneTTL: opts.DoneRetention}, nil
 }
 
