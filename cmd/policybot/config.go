@@ -42,32 +42,67 @@ type Config struct {
 	RedisPrefix string `json:"redis_prefix"`
 	// RedisTimeout bounds every Redis operation ("1s", "500ms").
 	RedisTimeout Duration `json:"redis_timeout"`
+
+	// Listen is the HTTP address of `serve`.
+	Listen string `json:"listen"`
+	// WeChatPath is the callback path configured in the official account.
+	WeChatPath string `json:"wechat_path"`
+	// WeChat official account settings; with none of them set, serve runs
+	// in local mode (generated token, simulator, no real sends).
+	WeChatToken  string `json:"wechat_token" secret:"all"`
+	WeChatAppID  string `json:"wechat_appid"`
+	WeChatSecret string `json:"wechat_secret" secret:"all"`
+	WeChatAESKey string `json:"wechat_aes_key" secret:"all"`
+	// WeChatMaxSkew rejects requests older or newer than this (replays);
+	// a number means seconds; 0 disables.
+	WeChatMaxSkew Duration `json:"wechat_max_skew"`
+	// WeChatAPIBase points the API client elsewhere (a test server).
+	WeChatAPIBase string `json:"wechat_api_base"`
+	// WeChatBudget is the handler's share of WeChat's 5 s.
+	WeChatBudget Duration `json:"wechat_budget"`
+	// Simulator serves /simulator; default on in local mode only (it
+	// shows the token to the browser).
+	Simulator *bool `json:"simulator"`
+	// LogLevel: debug (logs message text), info, warn, error.
+	LogLevel string `json:"log_level"`
 }
 
 func defaultConfig() Config {
-	return Config{DataDir: "data", Store: "embedded", RedisPrefix: "policybot:", RedisTimeout: Duration(time.Second)}
+	return Config{
+		DataDir: "data", Store: "embedded", RedisPrefix: "policybot:", RedisTimeout: Duration(time.Second),
+		Listen: "127.0.0.1:8080", WeChatPath: "/wechat", WeChatMaxSkew: Duration(300 * time.Second),
+		WeChatBudget: Duration(4 * time.Second), LogLevel: "info",
+	}
 }
 
 // Duration is a time.Duration written as "1s" in files and the environment.
 type Duration time.Duration
 
-// UnmarshalJSON accepts "1s" (or a number of nanoseconds).
+// UnmarshalJSON accepts "1s", or a number of seconds.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		var n int64
+		var n float64
 		if err2 := json.Unmarshal(b, &n); err2 != nil {
 			return fmt.Errorf("a duration such as \"1s\": %w", err)
 		}
-		*d = Duration(n)
+		*d = Duration(n * float64(time.Second))
 		return nil
 	}
-	v, err := time.ParseDuration(s)
+	v, err := parseDuration(s)
 	if err != nil {
 		return err
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// parseDuration reads "1s", "500ms", or a plain number of seconds ("300").
+func parseDuration(s string) (time.Duration, error) {
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(n * float64(time.Second)), nil
+	}
+	return time.ParseDuration(s)
 }
 
 // MarshalJSON writes "1s".
@@ -103,6 +138,39 @@ func (c *Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("store: %q is not embedded or redis", c.Store))
+	}
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen: must not be empty (e.g. 127.0.0.1:8080)"))
+	}
+	if !strings.HasPrefix(c.WeChatPath, "/") {
+		errs = append(errs, fmt.Errorf("wechat_path: %q must start with /", c.WeChatPath))
+	}
+	if !c.LocalMode() {
+		if c.WeChatToken == "" {
+			errs = append(errs, errors.New("wechat_token (POLICYBOT_WECHAT_TOKEN) is required once any WeChat setting is given"))
+		}
+		if (c.WeChatAppID == "") != (c.WeChatSecret == "") {
+			errs = append(errs, errors.New("wechat_appid and wechat_secret go together (the secret is needed to send messages)"))
+		}
+	}
+	if c.WeChatAESKey != "" {
+		if len(c.WeChatAESKey) != 43 {
+			errs = append(errs, fmt.Errorf("wechat_aes_key: the EncodingAESKey has 43 characters, got %d", len(c.WeChatAESKey)))
+		}
+		if c.WeChatAppID == "" {
+			errs = append(errs, errors.New("wechat_aes_key needs wechat_appid (safe mode checks it)"))
+		}
+	}
+	if c.WeChatMaxSkew < 0 {
+		errs = append(errs, errors.New("wechat_max_skew: must be >= 0 (0 disables)"))
+	}
+	if b := time.Duration(c.WeChatBudget); b <= 0 || b > 4500*time.Millisecond {
+		errs = append(errs, fmt.Errorf("wechat_budget: %v must be > 0 and <= 4.5s (WeChat waits 5 s)", b))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel))
 	}
 	return errors.Join(errs...)
 }
@@ -177,7 +245,7 @@ func applyEnv(c *Config, getenv func(string) string) error {
 			}
 			f.SetFloat(x)
 		case reflect.Int64: // Duration
-			x, err := time.ParseDuration(val)
+			x, err := parseDuration(val)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 1s", name, val))
 				continue
@@ -197,6 +265,13 @@ func applyEnv(c *Config, getenv func(string) string) error {
 				continue
 			}
 			f.SetBool(x)
+		case reflect.Pointer: // *bool
+			x, err := strconv.ParseBool(val)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not true or false", name, val))
+				continue
+			}
+			f.Set(reflect.ValueOf(&x))
 		case reflect.Slice:
 			sep := string(os.PathListSeparator)
 			if key == "redis_addrs" {
@@ -237,7 +312,20 @@ func (c Config) Masked() map[string]any {
 		if d, ok := val.(Duration); ok {
 			val = time.Duration(d).String()
 		}
+		if b, ok := val.(*bool); ok {
+			if b == nil {
+				val = "auto"
+			} else {
+				val = *b
+			}
+		}
 		out[key] = val
 	}
 	return out
+}
+
+// LocalMode is true when no WeChat account is configured: serve then
+// generates a token, serves the simulator and sends nothing to WeChat.
+func (c Config) LocalMode() bool {
+	return c.WeChatToken == "" && c.WeChatAppID == "" && c.WeChatSecret == "" && c.WeChatAESKey == ""
 }

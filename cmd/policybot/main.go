@@ -14,6 +14,9 @@ import (
 const usage = `policybot: rural policy answers, quizzes and reminders on WeChat.
 
 Usage:
+  policybot serve [--listen ADDR]              run the WeChat callback (local mode with a simulator
+                                               when no WeChat account is configured)
+  policybot menu push [--file menu.json]       create the official account's custom menu
   policybot ask [--json] [--kb DIR] "问题"     answer one question as a WeChat user would see it
   policybot ask --json -                       answer one question per line of standard input
   policybot eval [--calibrate] FILE.jsonl      grade the answers against a question set
@@ -50,6 +53,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"kb":     cmdKB,
 		"store":  cmdStore,
 		"config": cmdConfig,
+		"serve":  cmdServe,
+		"menu":   cmdMenu,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

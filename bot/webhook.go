@@ -1,0 +1,479 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/silenceper/wechat/v2/util"
+
+	"policybot/handlers"
+	"policybot/knowledge"
+)
+
+// Handler handles one authenticated, deduplicated message
+// (*handlers.Router is one).
+type Handler interface {
+	Handle(ctx context.Context, m handlers.Message) (handlers.Response, error)
+}
+
+// Sender sends a customer-service text message, the only way to answer
+// after the passive-reply window.
+type Sender interface {
+	SendText(ctx context.Context, openid, text string) error
+}
+
+// State is what the webhook keeps in the store.
+type State interface {
+	handlers.Dedup
+	handlers.Sessions
+}
+
+// Options configure the webhook.
+type Options struct {
+	Token  string // the token set in the official account's server settings
+	AppID  string
+	AESKey string // EncodingAESKey; empty: safe-mode requests are refused
+	// MaxSkew rejects requests whose timestamp is further than this from
+	// now (replays of captured requests); 0 disables the check.
+	MaxSkew time.Duration
+	// Budget is the handler's share of WeChat's 5 s; past it the request
+	// gets "success" and the answer follows as a customer-service message.
+	Budget       time.Duration // default 4 s
+	MaxBody      int64         // default 64 KiB
+	DedupTTL     time.Duration // how long a message id is remembered; default 10 min
+	PendingTTL   time.Duration // how long an undelivered answer waits; default 48 h
+	PageTTL      time.Duration // how long 更多 pages are kept; default 1 h
+	AsyncTimeout time.Duration // a handler's whole allowance; default 60 s
+	Workers      int           // default 16
+	Queue        int           // jobs waiting for a worker; default 256
+	Logger       *slog.Logger
+	Metrics      *Metrics
+	Now          func() time.Time
+}
+
+// Webhook is the WeChat callback (http.Handler).
+type Webhook struct {
+	o    Options
+	h    Handler
+	st   State
+	send Sender
+	pool *pool
+	log  *slog.Logger
+	m    *Metrics
+	now  func() time.Time
+}
+
+// NewWebhook builds the callback. Close it to finish pending answers.
+func NewWebhook(o Options, h Handler, st State, send Sender) *Webhook {
+	if o.Budget <= 0 {
+		o.Budget = 4 * time.Second
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 64 << 10
+	}
+	if o.DedupTTL <= 0 {
+		o.DedupTTL = 10 * time.Minute
+	}
+	if o.PendingTTL <= 0 {
+		o.PendingTTL = 48 * time.Hour
+	}
+	if o.PageTTL <= 0 {
+		o.PageTTL = time.Hour
+	}
+	if o.AsyncTimeout <= 0 {
+		o.AsyncTimeout = 60 * time.Second
+	}
+	if o.Workers <= 0 {
+		o.Workers = 16
+	}
+	if o.Queue <= 0 {
+		o.Queue = 256
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Webhook{o: o, h: h, st: st, send: send, pool: newPool(o.Workers, o.Queue), log: o.Logger, m: o.Metrics, now: o.Now}
+}
+
+// Close stops taking work and waits for pending answers to be delivered.
+func (w *Webhook) Close() { w.pool.close() }
+
+// UserHash is how a user appears in logs: never the raw openid.
+func UserHash(openid string) string {
+	s := sha256.Sum256([]byte(openid))
+	return hex.EncodeToString(s[:6])
+}
+
+func (w *Webhook) count(typ, outcome string) {
+	if w.m != nil {
+		w.m.Requests.WithLabelValues(typ, outcome).Inc()
+	}
+}
+
+func (w *Webhook) reject(rw http.ResponseWriter, status int, typ, outcome, msg string, attrs ...any) {
+	w.count(typ, outcome)
+	w.log.Warn("bot: request rejected", append([]any{"outcome", outcome, "status", status}, attrs...)...)
+	http.Error(rw, msg, status)
+}
+
+// ServeHTTP implements the callback: GET verifies the URL, POST delivers
+// messages (plaintext, compatible or safe mode).
+func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	start := w.now()
+	q := r.URL.Query()
+	ts, nonce := q.Get("timestamp"), q.Get("nonce")
+	if !checkSignature(q.Get("signature"), w.o.Token, ts, nonce) {
+		w.reject(rw, http.StatusForbidden, "auth", "bad_signature", "invalid signature")
+		return
+	}
+	if w.o.MaxSkew > 0 {
+		sec, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil || absDuration(start.Sub(time.Unix(sec, 0))) > w.o.MaxSkew {
+			w.reject(rw, http.StatusForbidden, "auth", "stale_timestamp", "stale or missing timestamp", "timestamp", ts)
+			return
+		}
+	}
+	switch r.Method {
+	case http.MethodGet:
+		w.count("verify", "ok")
+		io.WriteString(rw, q.Get("echostr"))
+		return
+	case http.MethodPost:
+	default:
+		w.reject(rw, http.StatusMethodNotAllowed, "auth", "bad_method", "method not allowed")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, w.o.MaxBody))
+	if err != nil {
+		w.reject(rw, http.StatusRequestEntityTooLarge, "body", "too_large", "body too large")
+		return
+	}
+	aes := q.Get("encrypt_type") == "aes"
+	raw := body
+	if aes {
+		if w.o.AESKey == "" {
+			w.reject(rw, http.StatusBadRequest, "body", "aes_not_configured", "safe mode is not configured")
+			return
+		}
+		env, err := parseInbound(body)
+		if err != nil || env.Encrypt == "" {
+			w.reject(rw, http.StatusBadRequest, "body", "bad_envelope", "malformed encrypted message", "err", err)
+			return
+		}
+		if !checkSignature(q.Get("msg_signature"), w.o.Token, ts, nonce, env.Encrypt) {
+			w.reject(rw, http.StatusForbidden, "auth", "bad_msg_signature", "invalid msg_signature")
+			return
+		}
+		if _, raw, err = util.DecryptMsg(w.o.AppID, env.Encrypt, w.o.AESKey); err != nil {
+			w.reject(rw, http.StatusBadRequest, "body", "bad_aes", "cannot decrypt message", "err", err)
+			return
+		}
+	}
+	in, err := parseInbound(raw)
+	if err == nil {
+		err = in.validMessage()
+	}
+	if err != nil {
+		w.reject(rw, http.StatusBadRequest, "body", "malformed", "malformed message", "err", err)
+		return
+	}
+	w.process(r.Context(), rw, in, aes, start)
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// cachedReply is what a retry gets: the answer already given.
+type cachedReply struct {
+	Text    string `json:"t,omitempty"`
+	ToHuman bool   `json:"h,omitempty"`
+}
+
+func (w *Webhook) process(parent context.Context, rw http.ResponseWriter, in *inbound, aes bool, start time.Time) {
+	msg := toMessage(in, start)
+	typ := string(msg.Kind)
+	user := UserHash(in.FromUserName)
+	deadline := start.Add(w.o.Budget)
+	sctx, cancel := context.WithDeadline(context.WithoutCancel(parent), deadline)
+	defer cancel()
+	key := "wx:" + in.dedupKey()
+	first, err := w.st.MarkSeen(sctx, key, w.o.DedupTTL)
+	if err != nil {
+		// answering without dedup beats not answering
+		w.log.Warn("bot: dedup unavailable", "err", err, "user", user)
+		first = true
+	}
+	if !first {
+		if w.m != nil {
+			w.m.DedupHits.Inc()
+		}
+		var c cachedReply
+		if b, err := w.st.GetSession(sctx, "reply:"+key); err == nil && json.Unmarshal(b, &c) == nil {
+			w.count(typ, "retry_cached")
+			w.write(rw, in, aes, c, start)
+			return
+		}
+		w.count(typ, "retry")
+		w.success(rw, start)
+		return
+	}
+	w.log.Debug("bot: message", "user", user, "type", typ, "text", msg.Text)
+	if msg.Kind == handlers.KindText && foldText(msg.Text) == "更多" {
+		w.count(typ, "more")
+		w.write(rw, in, aes, cachedReply{Text: w.nextPage(sctx, in.FromUserName)}, start)
+		return
+	}
+	// Who delivers the answer: 0 undecided, 1 the request (in time), 2 the
+	// worker (the request gave up and answered "success").
+	var handoff atomic.Int32
+	done := make(chan handlers.Response, 1)
+	job := func() {
+		hctx, hcancel := context.WithTimeout(context.Background(), w.o.AsyncTimeout)
+		defer hcancel()
+		t := time.Now()
+		resp, err := w.h.Handle(hctx, msg)
+		if w.m != nil {
+			w.m.HandlerTime.WithLabelValues(typ).Observe(time.Since(t).Seconds())
+		}
+		if err != nil {
+			w.log.Error("bot: handler failed", "err", err, "user", user, "type", typ)
+			resp = handlers.Response{Text: handlers.TextBusy}
+		}
+		if !resp.Answered && resp.Text != "" && w.m != nil {
+			w.m.Unanswered.Inc()
+		}
+		if handoff.CompareAndSwap(0, 1) {
+			done <- resp
+			return
+		}
+		w.deliverLate(hctx, in.FromUserName, key, resp)
+	}
+	if err := w.pool.submit(job); err != nil {
+		w.log.Error("bot: no worker free", "err", err, "user", user)
+		w.count(typ, "overloaded")
+		w.write(rw, in, aes, cachedReply{Text: handlers.TextBusy}, start)
+		return
+	}
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case resp := <-done:
+		w.answer(sctx, rw, in, aes, key, resp, start, typ)
+	case <-timer.C:
+		if handoff.CompareAndSwap(0, 2) {
+			w.count(typ, "async")
+			w.success(rw, start)
+			return
+		}
+		// the handler finished at the last moment
+		w.answer(sctx, rw, in, aes, key, <-done, start, typ)
+	}
+}
+
+// answer writes a response as the passive reply and caches it for retries.
+func (w *Webhook) answer(ctx context.Context, rw http.ResponseWriter, in *inbound, aes bool, key string, resp handlers.Response, start time.Time, typ string) {
+	c := cachedReply{ToHuman: resp.ToHuman}
+	if resp.ToHuman {
+		// one passive reply: the transfer; the words follow as a message
+		if resp.Text != "" && w.send != nil {
+			user, text := in.FromUserName, resp.Text
+			_ = w.pool.submit(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := w.send.SendText(ctx, user, text); err != nil {
+					w.sendFailed(err, user)
+				}
+			})
+		}
+	} else if resp.Text != "" {
+		c.Text = w.withPending(ctx, in.FromUserName, resp.Text)
+		c.Text = w.firstPage(ctx, in.FromUserName, c.Text)
+	}
+	if b, err := json.Marshal(c); err == nil {
+		if err := w.st.PutSession(ctx, "reply:"+key, b, w.o.DedupTTL); err != nil {
+			w.log.Warn("bot: cannot cache reply for retries", "err", err)
+		}
+	}
+	w.count(typ, "replied")
+	w.write(rw, in, aes, c, start)
+}
+
+// deliverLate sends an answer that missed the passive window as a
+// customer-service message; if that fails it is kept for the user's next
+// message.
+func (w *Webhook) deliverLate(ctx context.Context, openid, key string, resp handlers.Response) {
+	if resp.Text == "" && !resp.ToHuman {
+		return
+	}
+	text := resp.Text
+	if resp.ToHuman {
+		text = handlers.TextToHuman
+	}
+	pages := paginate(text)
+	first := pages[0]
+	if len(pages) > 1 {
+		w.storePages(ctx, openid, pages[1:])
+	}
+	if b, err := json.Marshal(cachedReply{Text: first}); err == nil {
+		w.st.PutSession(ctx, "reply:"+key, b, w.o.DedupTTL)
+	}
+	err := errors.New("no sender configured")
+	if w.send != nil {
+		err = w.send.SendText(ctx, openid, first)
+	}
+	if err == nil {
+		if w.m != nil {
+			w.m.AsyncReplies.WithLabelValues("sent").Inc()
+		}
+		return
+	}
+	w.sendFailed(err, openid)
+	if w.m != nil {
+		w.m.AsyncReplies.WithLabelValues("failed").Inc()
+	}
+	if perr := w.st.PutSession(ctx, "pending:"+openid, []byte(text), w.o.PendingTTL); perr != nil {
+		w.log.Error("bot: answer lost: cannot keep it for the next message", "err", perr, "user", UserHash(openid))
+	}
+}
+
+func (w *Webhook) sendFailed(err error, openid string) {
+	code := "other"
+	var ae *APIError
+	if errors.As(err, &ae) {
+		code = strconv.Itoa(ae.Code)
+	}
+	if w.m != nil {
+		w.m.SendErrors.WithLabelValues(code).Inc()
+	}
+	w.log.Warn("bot: customer-service send failed", "errcode", code, "err", err, "user", UserHash(openid))
+}
+
+// withPending puts an answer that could not be sent earlier before text.
+func (w *Webhook) withPending(ctx context.Context, openid, text string) string {
+	p, err := w.st.GetSession(ctx, "pending:"+openid)
+	if err != nil {
+		return text
+	}
+	w.st.DeleteSession(ctx, "pending:"+openid)
+	if w.m != nil {
+		w.m.AsyncReplies.WithLabelValues("pending_delivered").Inc()
+	}
+	return handlers.TextPendingIntro + string(p) + "\n——\n" + text
+}
+
+// firstPage returns the first WeChat-sized page of text and keeps the
+// rest for 更多.
+func (w *Webhook) firstPage(ctx context.Context, openid, text string) string {
+	pages := paginate(text)
+	if len(pages) > 1 {
+		w.storePages(ctx, openid, pages[1:])
+	} else {
+		w.st.DeleteSession(ctx, "more:"+openid)
+	}
+	return pages[0]
+}
+
+func (w *Webhook) storePages(ctx context.Context, openid string, pages []string) {
+	b, _ := json.Marshal(pages)
+	if err := w.st.PutSession(ctx, "more:"+openid, b, w.o.PageTTL); err != nil {
+		w.log.Warn("bot: cannot keep the next pages", "err", err)
+	}
+}
+
+// nextPage pops the next page for 更多.
+func (w *Webhook) nextPage(ctx context.Context, openid string) string {
+	b, err := w.st.GetSession(ctx, "more:"+openid)
+	var pages []string
+	if err != nil || json.Unmarshal(b, &pages) != nil || len(pages) == 0 {
+		return handlers.TextNoMore
+	}
+	if len(pages) > 1 {
+		w.storePages(ctx, openid, pages[1:])
+	} else {
+		w.st.DeleteSession(ctx, "more:"+openid)
+	}
+	return pages[0]
+}
+
+// write renders a reply (encrypted in safe mode); an empty reply is "success".
+func (w *Webhook) write(rw http.ResponseWriter, in *inbound, aes bool, c cachedReply, start time.Time) {
+	var body []byte
+	var err error
+	switch {
+	case c.ToHuman:
+		body, err = renderTransfer(in.FromUserName, in.ToUserName, w.now())
+	case c.Text != "":
+		body, err = renderText(in.FromUserName, in.ToUserName, c.Text, w.now())
+	default:
+		w.success(rw, start)
+		return
+	}
+	if err == nil && aes {
+		body, err = encryptReply(body, w.o.Token, w.o.AppID, w.o.AESKey, w.now())
+	}
+	if err != nil {
+		w.log.Error("bot: cannot render reply", "err", err)
+		w.success(rw, start)
+		return
+	}
+	rw.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	rw.Write(body)
+	w.observe(start)
+}
+
+// success acknowledges without a reply (WeChat then stops retrying).
+func (w *Webhook) success(rw http.ResponseWriter, start time.Time) {
+	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(rw, "success")
+	w.observe(start)
+}
+
+func (w *Webhook) observe(start time.Time) {
+	if w.m != nil {
+		w.m.ReplySeconds.Observe(w.now().Sub(start).Seconds())
+	}
+}
+
+// toMessage maps WeChat's message types onto the transport-free Message.
+func toMessage(in *inbound, at time.Time) handlers.Message {
+	m := handlers.Message{User: in.FromUserName, At: at}
+	switch strings.ToLower(in.MsgType) {
+	case "text":
+		m.Kind, m.Text = handlers.KindText, in.Content
+	case "voice":
+		if strings.TrimSpace(in.Recognition) != "" {
+			m.Kind, m.Text = handlers.KindText, in.Recognition
+		} else {
+			m.Kind = handlers.KindMedia
+		}
+	case "image", "video", "shortvideo", "link", "location", "file":
+		m.Kind = handlers.KindMedia
+	case "event":
+		m.Kind, m.Event, m.EventKey = handlers.KindEvent, in.Event, in.EventKey
+		if strings.EqualFold(in.Event, "TEMPLATESENDJOBFINISH") {
+			m.EventKey = in.TemplateID + ":" + in.Status
+		}
+	default:
+		m.Kind = handlers.KindUnknown
+	}
+	return m
+}
+
+func foldText(s string) string { return strings.TrimRight(knowledge.Normalize(s), ".!?~,") }

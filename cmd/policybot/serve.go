@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/silenceper/wechat/v2/util"
+	"github.com/sirupsen/logrus"
+
+	"policybot/bot"
+	"policybot/handlers"
+	"policybot/knowledge"
+)
+
+// server is a running `policybot serve`, built by newServer so tests can
+// start it on a random port.
+type server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   handlers.Store
+	webhook *bot.Webhook
+	http    *http.Server
+	ln      net.Listener
+	kb      *knowledge.Base
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(cfg.LogLevel))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl}))
+}
+
+// configureSDK sets the SDK's process-wide knobs: a timeout on its HTTP
+// client (it uses http.DefaultClient otherwise), the API base for tests,
+// and logrus quiet (the SDK would log raw messages at debug level).
+func configureSDK(cfg Config) {
+	logrus.SetLevel(logrus.WarnLevel)
+	util.DefaultHTTPClient = &http.Client{Timeout: 5 * time.Second}
+	if base := strings.TrimRight(cfg.WeChatAPIBase, "/"); base != "" {
+		util.SetURIModifier(func(uri string) string {
+			return strings.Replace(uri, "https://api.weixin.qq.com", base, 1)
+		})
+	}
+}
+
+func newServer(cfg Config, stderr io.Writer) (*server, error) {
+	logger := newLogger(cfg, stderr)
+	configureSDK(cfg)
+	kb, err := loadKB(cfg, stderr)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Ping(context.Background()); err != nil {
+		// keep running: /readyz reports it and operations recover when the store does
+		logger.Error("store not reachable at start", "store", cfg.Store, "err", err)
+	}
+	local := cfg.LocalMode()
+	token := cfg.WeChatToken
+	if local {
+		b := make([]byte, 16)
+		rand.Read(b)
+		token = hex.EncodeToString(b)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := bot.NewMetrics(reg)
+
+	asker := &handlers.Asker{KB: func() *knowledge.Base { return kb }, Unanswered: newFileUnanswered(cfg.DataDir), Logger: logger}
+	router := handlers.DefaultRouter(asker, st)
+
+	var sender bot.Sender
+	outbox := &bot.Outbox{Store: st}
+	if local || cfg.WeChatAppID == "" {
+		sender = outbox
+	} else {
+		cache := &bot.TokenCache{Store: st, Logger: logger}
+		sender = &bot.API{Base: cfg.WeChatAPIBase, HTTP: &http.Client{Timeout: 5 * time.Second},
+			Tokens: bot.NewStableTokens(cfg.WeChatAppID, cfg.WeChatSecret, cache)}
+	}
+	wh := bot.NewWebhook(bot.Options{
+		Token: token, AppID: cfg.WeChatAppID, AESKey: cfg.WeChatAESKey,
+		MaxSkew: time.Duration(cfg.WeChatMaxSkew), Budget: time.Duration(cfg.WeChatBudget),
+		Logger: logger, Metrics: metrics,
+	}, router, st, sender)
+
+	mux := http.NewServeMux()
+	mux.Handle(cfg.WeChatPath, wh)
+	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, r *http.Request) { io.WriteString(rw, "ok\n") })
+	mux.HandleFunc("/readyz", func(rw http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			http.Error(rw, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(rw, "ok: store %s, knowledge base %d documents, %d passages\n", cfg.Store, len(kb.Documents()), len(kb.Passages()))
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if cfg.Simulator != nil && *cfg.Simulator || cfg.Simulator == nil && local {
+		sim := &bot.Simulator{Token: token, Path: cfg.WeChatPath, Outbox: outbox}
+		mux.Handle("/simulator", sim)
+		mux.Handle("/simulator/", sim)
+		mux.Handle("/{$}", http.RedirectHandler("/simulator", http.StatusFound))
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb,
+		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
+	addr := "http://" + ln.Addr().String()
+	if local {
+		logger.Warn("local mode: no WeChat account configured; token generated, messages go to the simulator only",
+			"simulator", addr+"/simulator", "callback", addr+cfg.WeChatPath)
+	} else {
+		logger.Info("serving the WeChat callback", "callback", addr+cfg.WeChatPath, "safe_mode", cfg.WeChatAESKey != "")
+	}
+	logger.Info("ready", "store", cfg.Store, "documents", len(kb.Documents()), "passages", len(kb.Passages()), "addr", ln.Addr().String())
+	return s, nil
+}
+
+// run serves until ctx ends, then shuts down gracefully: finish requests,
+// deliver pending answers, close the store.
+func (s *server) run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing requests and pending answers")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := s.http.Shutdown(sctx)
+	s.webhook.Close()
+	return errors.Join(err, s.store.Close())
+}
+
+func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf commonFlags
+	cf.register(fs)
+	listen := fs.String("listen", "", "HTTP address (default 127.0.0.1:8080)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := cf.load(os.Getenv)
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "policybot: invalid configuration:", err)
+		return 1
+	}
+	s, err := newServer(cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "policybot:", err)
+		return 1
+	}
+	if err := s.run(ctx); err != nil {
+		fmt.Fprintln(stderr, "policybot:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/silenceper/wechat/v2/util"
+
+	"policybot/store/redisstore"
+)
+
+// startServer runs `serve` on a random port until the test ends.
+func startServer(t *testing.T, cfg Config) (base string, token string) {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := newServer(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	base = "http://" + s.ln.Addr().String()
+	token = cfg.WeChatToken
+	if cfg.LocalMode() {
+		var c struct{ Token string }
+		getJSON(t, base+"/simulator/config", &c)
+		token = c.Token
+	}
+	return base, token
+}
+
+func getJSON(t *testing.T, u string, v any) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wechatPost signs and posts a text message as WeChat does.
+func wechatPost(t *testing.T, base, token, user, text, msgID string) string {
+	t.Helper()
+	ts := fmt.Sprint(time.Now().Unix())
+	nonce := "e2e" + msgID
+	q := url.Values{"timestamp": {ts}, "nonce": {nonce}, "signature": {util.Signature(token, ts, nonce)}, "openid": {user}}
+	body := fmt.Sprintf(`<xml><ToUserName><![CDATA[gh_e2e]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content><MsgId>%s</MsgId></xml>`, user, ts, text, msgID)
+	resp, err := http.Post(base+"/wechat?"+q.Encode(), "text/xml", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	var r struct{ Content string }
+	if err := xml.Unmarshal(b, &r); err != nil {
+		return string(b) // "success"
+	}
+	return r.Content
+}
+
+func e2e(t *testing.T, cfg Config) {
+	base, token := startServer(t, cfg)
+	got := wechatPost(t, base, token, "userA", "驻村干部一个月得在村里待几天", "1000001")
+	if !strings.Contains(got, "20天") || !strings.Contains(got, "来源:《汨罗市脱贫攻坚突出问题集中整改方案》") {
+		t.Fatalf("answer = %q", got)
+	}
+	// an unanswerable question sent three times (WeChat's retries): one
+	// answer, and its side effect (the unanswered-question record) once
+	var replies []string
+	id := fmt.Sprint(time.Now().UnixNano())
+	for i := 0; i < 3; i++ {
+		replies = append(replies, wechatPost(t, base, token, "userB", "退耕还林一亩地补多少钱", id))
+	}
+	if replies[0] != replies[1] || replies[1] != replies[2] || !strings.Contains(replies[0], "没有找到") {
+		t.Fatalf("replies = %q", replies)
+	}
+	data, _ := os.ReadFile(filepath.Join(cfg.DataDir, "unanswered.jsonl"))
+	if n := strings.Count(string(data), "退耕还林"); n != 1 {
+		t.Fatalf("the unanswered question was recorded %d times", n)
+	}
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ok: store " + cfg.Store, "/metrics": "policybot_wechat_dedup_hits_total 2"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s = %d, lacks %q", path, resp.StatusCode, want)
+		}
+	}
+}
+
+func TestServeEndToEndEmbedded(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.DataDir = t.TempDir()
+	e2e(t, cfg)
+}
+
+func TestServeEndToEndRedis(t *testing.T) {
+	u := os.Getenv("POLICYBOT_TEST_REDIS_URL")
+	if u == "" {
+		u = "redis://127.0.0.1:6379/0"
+	}
+	cfg := defaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.Store, cfg.RedisURL = "redis", u
+	var b [6]byte
+	rand.Read(b[:])
+	cfg.RedisPrefix = "policybot-test:e2e:" + hex.EncodeToString(b[:]) + ":"
+	st, err := openStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Ping(context.Background()); err != nil {
+		st.Close()
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Redis required in CI: %v", err)
+		}
+		t.Skipf("no Redis: %v", err)
+	}
+	t.Cleanup(func() {
+		c := st.(*redisstore.Store).Client()
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, cfg.RedisPrefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+		st.Close()
+	})
+	e2e(t, cfg)
+}
+
+func TestSimulatorIsServedOnlyInLocalMode(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.DataDir = t.TempDir()
+	base, _ := startServer(t, cfg)
+	resp, _ := http.Get(base + "/simulator")
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "function sha1") {
+		t.Fatalf("simulator page = %d", resp.StatusCode)
+	}
+
+	cfg = defaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.WeChatToken, cfg.WeChatAppID, cfg.WeChatSecret = "realtoken", "wxreal", "secret"
+	base, _ = startServer(t, cfg)
+	resp, _ = http.Get(base + "/simulator/config")
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("a configured account exposes the simulator (and its token): %d", resp.StatusCode)
+	}
+}
+
+func TestWeChatSettingsAreValidated(t *testing.T) {
+	tests := map[string]map[string]string{
+		"appid without token":  {"POLICYBOT_WECHAT_APPID": "wx1", "POLICYBOT_WECHAT_SECRET": "s"},
+		"appid without secret": {"POLICYBOT_WECHAT_TOKEN": "t", "POLICYBOT_WECHAT_APPID": "wx1"},
+		"short aes key":        {"POLICYBOT_WECHAT_TOKEN": "t", "POLICYBOT_WECHAT_APPID": "wx1", "POLICYBOT_WECHAT_SECRET": "s", "POLICYBOT_WECHAT_AES_KEY": "short"},
+		"budget over 4.5s":     {"POLICYBOT_WECHAT_BUDGET": "5s"},
+		"bad log level":        {"POLICYBOT_LOG_LEVEL": "chatty"},
+	}
+	for name, env := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := (&commonFlags{}).load(func(k string) string { return env[k] }); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+	c, err := (&commonFlags{}).load(func(k string) string {
+		return map[string]string{"POLICYBOT_WECHAT_MAX_SKEW": "120", "POLICYBOT_LISTEN": "0.0.0.0:9000"}[k]
+	})
+	if err != nil || time.Duration(c.WeChatMaxSkew) != 120*time.Second || c.Listen != "0.0.0.0:9000" || !c.LocalMode() {
+		t.Fatalf("config = %+v, %v", c, err)
+	}
+}
