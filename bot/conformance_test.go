@@ -46,23 +46,23 @@ func TestSignatureVectors(t *testing.T) {
 }
 
 type safeVector struct {
-	ID             string `json:"id"`
-	Kind           string `json:"kind"`
-	Token          string `json:"token"`
-	EncodingAESKey string `json:"encoding_aes_key"`
-	AppID          string `json:"app_id"`
-	Timestamp      string `json:"timestamp"`
-	Nonce          string `json:"nonce"`
-	MsgSignature   string `json:"msg_signature"`
-	RequestBody    string `json:"request_body"`
-	Encrypt        string `json:"encrypt"`
-	Random         string `json:"random"`
-	Plaintext      string `json:"plaintext"`
-	ExpectedEnc    string `json:"expected_encrypt"`
-	ExpectedPlain  string `json:"expected_plaintext"`
+	ID             string            `json:"id"`
+	Kind           string            `json:"kind"`
+	Token          string            `json:"token"`
+	EncodingAESKey string            `json:"encoding_aes_key"`
+	AppID          string            `json:"app_id"`
+	Timestamp      string            `json:"timestamp"`
+	Nonce          string            `json:"nonce"`
+	MsgSignature   string            `json:"msg_signature"`
+	RequestBody    string            `json:"request_body"`
+	Encrypt        string            `json:"encrypt"`
+	Random         string            `json:"random"`
+	Plaintext      string            `json:"plaintext"`
+	ExpectedEnc    string            `json:"expected_encrypt"`
+	ExpectedPlain  string            `json:"expected_plaintext"`
 	ExpectedFields map[string]string `json:"expected_fields"`
-	ExpectedMsgSig string `json:"expected_msg_signature"`
-	DerivedMsgSig  string `json:"derived_msg_signature_by_us"`
+	ExpectedMsgSig string            `json:"expected_msg_signature"`
+	DerivedMsgSig  string            `json:"derived_msg_signature_by_us"`
 	Negative       []struct {
 		What     string `json:"what"`
 		Expected string `json:"expected"`

@@ -200,6 +200,43 @@ func absDuration(d time.Duration) time.Duration {
 	return d
 }
 
+// userState is what the bot keeps per user between messages, in one
+// session key so each message costs one read: an answer that could not be
+// delivered, and the pages left for 更多.
+type userState struct {
+	Pending string   `json:"p,omitempty"`
+	Pages   []string `json:"m,omitempty"`
+}
+
+func (w *Webhook) loadUser(ctx context.Context, openid string) userState {
+	var u userState
+	if b, err := w.st.GetSession(ctx, "user:"+openid); err == nil {
+		json.Unmarshal(b, &u)
+	} else if !errors.Is(err, handlers.ErrNotFound) {
+		w.log.Warn("bot: cannot read user state", "err", err, "user", UserHash(openid))
+	}
+	return u
+}
+
+// saveUser writes the state, or deletes it when empty. The TTL is the
+// longer of the two lifetimes (pending answers wait 48 h).
+func (w *Webhook) saveUser(ctx context.Context, openid string, u userState) {
+	var err error
+	if u.Pending == "" && len(u.Pages) == 0 {
+		err = w.st.DeleteSession(ctx, "user:"+openid)
+	} else {
+		ttl := w.o.PageTTL
+		if u.Pending != "" {
+			ttl = w.o.PendingTTL
+		}
+		b, _ := json.Marshal(u)
+		err = w.st.PutSession(ctx, "user:"+openid, b, ttl)
+	}
+	if err != nil {
+		w.log.Warn("bot: cannot keep user state", "err", err, "user", UserHash(openid))
+	}
+}
+
 // cachedReply is what a retry gets: the answer already given.
 type cachedReply struct {
 	Text    string `json:"t,omitempty"`
@@ -303,8 +340,19 @@ func (w *Webhook) answer(ctx context.Context, rw http.ResponseWriter, in *inboun
 			})
 		}
 	} else if resp.Text != "" {
-		c.Text = w.withPending(ctx, in.FromUserName, resp.Text)
-		c.Text = w.firstPage(ctx, in.FromUserName, c.Text)
+		u := w.loadUser(ctx, in.FromUserName)
+		text := resp.Text
+		if u.Pending != "" {
+			text = handlers.TextPendingIntro + u.Pending + "\n——\n" + text
+			if w.m != nil {
+				w.m.AsyncReplies.WithLabelValues("pending_delivered").Inc()
+			}
+		}
+		pages := paginate(text)
+		c.Text = pages[0]
+		if u.Pending != "" || len(u.Pages) > 0 || len(pages) > 1 {
+			w.saveUser(ctx, in.FromUserName, userState{Pages: pages[1:]})
+		}
 	}
 	if b, err := json.Marshal(c); err == nil {
 		if err := w.st.PutSession(ctx, "reply:"+key, b, w.o.DedupTTL); err != nil {
@@ -328,9 +376,6 @@ func (w *Webhook) deliverLate(ctx context.Context, openid, key string, resp hand
 	}
 	pages := paginate(text)
 	first := pages[0]
-	if len(pages) > 1 {
-		w.storePages(ctx, openid, pages[1:])
-	}
 	if b, err := json.Marshal(cachedReply{Text: first}); err == nil {
 		w.st.PutSession(ctx, "reply:"+key, b, w.o.DedupTTL)
 	}
@@ -338,9 +383,14 @@ func (w *Webhook) deliverLate(ctx context.Context, openid, key string, resp hand
 	if w.send != nil {
 		err = w.send.SendText(ctx, openid, first)
 	}
+	u := w.loadUser(ctx, openid)
 	if err == nil {
 		if w.m != nil {
 			w.m.AsyncReplies.WithLabelValues("sent").Inc()
+		}
+		if len(pages) > 1 || len(u.Pages) > 0 {
+			u.Pages = pages[1:]
+			w.saveUser(ctx, openid, u)
 		}
 		return
 	}
@@ -348,9 +398,8 @@ func (w *Webhook) deliverLate(ctx context.Context, openid, key string, resp hand
 	if w.m != nil {
 		w.m.AsyncReplies.WithLabelValues("failed").Inc()
 	}
-	if perr := w.st.PutSession(ctx, "pending:"+openid, []byte(text), w.o.PendingTTL); perr != nil {
-		w.log.Error("bot: answer lost: cannot keep it for the next message", "err", perr, "user", UserHash(openid))
-	}
+	u.Pending, u.Pages = text, nil
+	w.saveUser(ctx, openid, u)
 }
 
 func (w *Webhook) sendFailed(err error, openid string) {
@@ -365,51 +414,16 @@ func (w *Webhook) sendFailed(err error, openid string) {
 	w.log.Warn("bot: customer-service send failed", "errcode", code, "err", err, "user", UserHash(openid))
 }
 
-// withPending puts an answer that could not be sent earlier before text.
-func (w *Webhook) withPending(ctx context.Context, openid, text string) string {
-	p, err := w.st.GetSession(ctx, "pending:"+openid)
-	if err != nil {
-		return text
-	}
-	w.st.DeleteSession(ctx, "pending:"+openid)
-	if w.m != nil {
-		w.m.AsyncReplies.WithLabelValues("pending_delivered").Inc()
-	}
-	return handlers.TextPendingIntro + string(p) + "\n——\n" + text
-}
-
-// firstPage returns the first WeChat-sized page of text and keeps the
-// rest for 更多.
-func (w *Webhook) firstPage(ctx context.Context, openid, text string) string {
-	pages := paginate(text)
-	if len(pages) > 1 {
-		w.storePages(ctx, openid, pages[1:])
-	} else {
-		w.st.DeleteSession(ctx, "more:"+openid)
-	}
-	return pages[0]
-}
-
-func (w *Webhook) storePages(ctx context.Context, openid string, pages []string) {
-	b, _ := json.Marshal(pages)
-	if err := w.st.PutSession(ctx, "more:"+openid, b, w.o.PageTTL); err != nil {
-		w.log.Warn("bot: cannot keep the next pages", "err", err)
-	}
-}
-
 // nextPage pops the next page for 更多.
 func (w *Webhook) nextPage(ctx context.Context, openid string) string {
-	b, err := w.st.GetSession(ctx, "more:"+openid)
-	var pages []string
-	if err != nil || json.Unmarshal(b, &pages) != nil || len(pages) == 0 {
+	u := w.loadUser(ctx, openid)
+	if len(u.Pages) == 0 {
 		return handlers.TextNoMore
 	}
-	if len(pages) > 1 {
-		w.storePages(ctx, openid, pages[1:])
-	} else {
-		w.st.DeleteSession(ctx, "more:"+openid)
-	}
-	return pages[0]
+	page := u.Pages[0]
+	u.Pages = u.Pages[1:]
+	w.saveUser(ctx, openid, u)
+	return page
 }
 
 // write renders a reply (encrypted in safe mode); an empty reply is "success".

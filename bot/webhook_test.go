@@ -54,14 +54,14 @@ func (r *recSender) all() []string {
 }
 
 type harness struct {
-	t      *testing.T
-	wh     *Webhook
-	srv    *httptest.Server
-	send   *recSender
-	m      *Metrics
-	store  *embedded.Store
-	calls  atomic.Int64
-	now    time.Time
+	t     *testing.T
+	wh    *Webhook
+	srv   *httptest.Server
+	send  *recSender
+	m     *Metrics
+	store *embedded.Store
+	calls atomic.Int64
+	now   time.Time
 }
 
 // newHarness serves a webhook whose handler is h (counted).

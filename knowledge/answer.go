@@ -65,16 +65,35 @@ type candidate struct {
 }
 
 // Answer answers a question from the knowledge base. It is fast (no I/O)
-// and safe for concurrent use.
+// and safe for concurrent use. The returned Sources must not be modified
+// (answers are cached and shared).
 func (b *Base) Answer(question string) Answer {
 	if strings.TrimSpace(question) == "" {
 		return Answer{}
 	}
+	key := Normalize(question)
+	a, ok := b.cache.get(key)
+	if !ok {
+		a = b.answer(question)
+		b.cache.put(key, a)
+	}
+	// the cache holds answers before the threshold, so copies of the base
+	// with another threshold (WithMinConfidence) share it correctly
+	if a.FAQ == "" && a.Score < b.minConf {
+		a.Text, a.Answered = "", false
+	}
+	return a
+}
+
+// answer computes an answer with Answered and Text filled as if every
+// threshold passed; Answer applies the threshold.
+func (b *Base) answer(question string) Answer {
 	if e, sim := b.matchFAQ(question); e != nil {
 		src := Source{File: e.File, Title: e.Title, Section: e.Section, Quote: e.Answer}
 		return Answer{Answered: true, Text: render([]string{e.Answer}, []string{b.citeFAQ(e)}), Sources: []Source{src}, Score: sim, FAQ: e.ID}
 	}
 	q := b.analyse(question)
+	q.resolveForms(b.ix)
 	hits := b.ix.search(q.terms, 8)
 	if len(hits) == 0 {
 		return Answer{}
@@ -87,13 +106,13 @@ func (b *Base) Answer(question string) Answer {
 		}
 		p := b.passages[h.doc]
 		rel := h.score / top
-		for i, s := range p.Sentences {
-			ns := p.normSentences[i]
-			sc := sentCovWeight*q.coverage(ns+"|"+p.normContext) + (1-sentCovWeight)*rel
-			if q.want.prefers(s) {
+		covs := q.sentenceCoverage(p)
+		for i := range p.Sentences {
+			sc := sentCovWeight*covs[i] + (1-sentCovWeight)*rel
+			if q.want.prefersFacts(p.sentFacts[i]) {
 				sc += preferBonus
 			}
-			if utf8.RuneCountInString(ns) < 6 {
+			if utf8.RuneCountInString(p.normSentences[i]) < 6 {
 				sc -= 0.2 // a fragment such as "责任领导:**"
 			}
 			cands = append(cands, candidate{p: p, i: i, score: sc})
@@ -103,12 +122,12 @@ func (b *Base) Answer(question string) Answer {
 	// When the question asks for a kind of fact (an actor, a list, a
 	// figure), a nearly-as-good sentence that has it leads over one that
 	// does not.
-	if q.want.kind != wantAny && !q.want.prefers(cands[0].p.Sentences[cands[0].i]) {
+	if q.want.kind != wantAny && !q.want.prefersFacts(cands[0].p.sentFacts[cands[0].i]) {
 		for k, c := range cands[1:] {
 			if c.score < typedLeadMargin*cands[0].score {
 				break
 			}
-			if q.want.prefers(c.p.Sentences[c.i]) {
+			if q.want.prefersFacts(c.p.sentFacts[c.i]) {
 				cands[0], cands[k+1] = cands[k+1], cands[0]
 				break
 			}
@@ -143,13 +162,8 @@ func (b *Base) Answer(question string) Answer {
 			conf = 0
 		}
 	}
-	ans := Answer{Score: conf}
+	ans := Answer{Score: conf, Answered: true}
 	ans.Sources, ans.Text = b.compose(chosen, q.want.kind == wantHow)
-	if conf < b.minConf {
-		ans.Text = ""
-		return ans
-	}
-	ans.Answered = true
 	return ans
 }
 

@@ -296,3 +296,52 @@ func TestConcurrentAnswers(t *testing.T) {
 		}
 	}
 }
+
+// The precomputed sentence facts must agree with the regular expressions
+// they replace, for every sentence of the corpus and every kind of question.
+func TestPrecomputedFactsMatchTheRegexps(t *testing.T) {
+	b := mustDefault(t)
+	wants := []want{{kind: wantWho}, {kind: wantList}, {kind: wantPhone}, {kind: wantDate}, {kind: wantNumber}}
+	for _, u := range unitOrder {
+		wants = append(wants, want{kind: wantNumber, unit: u})
+	}
+	n := 0
+	for _, p := range b.Passages() {
+		for i, s := range p.Sentences {
+			for _, w := range wants {
+				if got, want := w.prefersFacts(p.sentFacts[i]), w.prefers(s); got != want {
+					t.Fatalf("%+v on %q: facts %v, regexp %v", w, s, got, want)
+				}
+				n++
+			}
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d checks", n)
+	}
+}
+
+// The term-mask coverage must agree with substring coverage for the
+// sentences of the passages questions retrieve.
+func TestSentenceCoverageMatchesSubstrings(t *testing.T) {
+	b := mustDefault(t)
+	checked := 0
+	for _, it := range devSet(t) {
+		q := b.analyse(it.Q)
+		q.resolveForms(b.ix)
+		for _, h := range b.ix.search(q.terms, 5) {
+			p := b.passages[h.doc]
+			fast := q.sentenceCoverage(p)
+			for i := range p.Sentences {
+				slow := q.coverage(p.normSentences[i], p.normContext)
+				if d := fast[i] - slow; d > 1e-9 || d < -1e-9 {
+					t.Fatalf("%s, passage %d sentence %d: masks %.3f, substrings %.3f", it.ID, p.ID, i, fast[i], slow)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 500 {
+		t.Fatalf("only %d sentences checked", checked)
+	}
+}

@@ -46,6 +46,7 @@ type Base struct {
 	typo     *typoModel
 	faq      []*faqEntry
 	minConf  float64
+	cache    *answerCache
 }
 
 // maxFileBytes bounds one knowledge file; larger files are reported.
@@ -199,15 +200,21 @@ func (b *Base) finish() {
 		for _, p := range d.Passages {
 			p.ID = len(b.passages)
 			p.normSentences = make([]string, len(p.Sentences))
+			p.sentFacts = make([]facts, len(p.Sentences))
 			for i, s := range p.Sentences {
 				p.normSentences[i] = Normalize(s)
+				p.sentFacts[i] = factsOf(s)
 			}
 			p.normContext = Normalize(strings.Join(p.Path, "。") + "。" + d.Title)
 			p.normEvidence = Normalize(p.Text) + "|" + p.normContext
 			b.passages = append(b.passages, p)
 		}
 	}
+	b.cache = newAnswerCache(answerCacheSize)
 	b.ix = buildIndex(b.passages)
+	for _, p := range b.passages {
+		p.buildTermMasks(b.ix)
+	}
 	b.typo = newTypoModel(b.ix)
 	if b.syn.byWord == nil {
 		b.syn.byWord = map[string][]int{}
@@ -233,3 +240,35 @@ func (b *Base) Passages() []*Passage { return b.passages }
 
 // FAQCount is the number of FAQ entries loaded.
 func (b *Base) FAQCount() int { return len(b.faq) }
+
+// buildTermMasks records which sentences contain each index term.
+func (p *Passage) buildTermMasks(ix *index) {
+	if len(p.normSentences) > 64 {
+		return
+	}
+	var pairs []termMask // one per (term, sentence), merged below
+	for i, ns := range p.normSentences {
+		for _, seg := range segments(ns) {
+			for k, a := range seg {
+				if id, ok := ix.terms[a]; ok {
+					pairs = append(pairs, termMask{id, 1 << i})
+				}
+				if k+1 < len(seg) {
+					if id, ok := ix.terms[a+seg[k+1]]; ok {
+						pairs = append(pairs, termMask{id, 1 << i})
+					}
+				}
+			}
+		}
+	}
+	sort.Slice(pairs, func(i, j int) bool { return pairs[i].id < pairs[j].id })
+	out := pairs[:0]
+	for _, tm := range pairs {
+		if n := len(out); n > 0 && out[n-1].id == tm.id {
+			out[n-1].mask |= tm.mask
+			continue
+		}
+		out = append(out, tm)
+	}
+	p.termMasks = append([]termMask(nil), out...)
+}

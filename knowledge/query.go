@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -148,6 +149,100 @@ func (w want) prefers(text string) bool {
 	return w.kind != wantAny && w.satisfiedBy(text)
 }
 
+// facts are what a sentence offers, computed once when the base is built
+// (the same regular expressions as satisfiedBy, so results are identical).
+type facts struct {
+	phone, date, anyNumber, enumeration, actor bool
+	units                                      uint32 // bit i: unitOrder[i] satisfied
+}
+
+// unitOrder fixes a bit for each unit a question may ask for.
+var unitOrder = func() []string {
+	var u []string
+	for k := range unitAliases {
+		u = append(u, k)
+	}
+	sort.Strings(u)
+	return u
+}()
+
+func factsOf(text string) facts {
+	f := facts{
+		phone:       reHasDigits5.MatchString(text),
+		date:        reHasDate.MatchString(text),
+		anyNumber:   reAnyNumber.MatchString(text),
+		enumeration: reEnumeration.MatchString(text),
+		actor:       reActor.MatchString(text),
+	}
+	// one pass: every "numeral + unit" in the text sets the bits of the
+	// units that accept it
+	for _, m := range reNumeralUnit.FindAllStringSubmatch(text, -1) {
+		f.units |= unitBitsFor[m[1]]
+	}
+	return f
+}
+
+// reNumeralUnit finds every numeral followed by a unit word.
+var reNumeralUnit = func() *regexp.Regexp {
+	seen := map[string]bool{}
+	var alts []string
+	for _, a := range unitAliases {
+		for _, w := range strings.Split(a, "|") {
+			if !seen[w] {
+				seen[w] = true
+				alts = append(alts, w)
+			}
+		}
+	}
+	// longest first so 万元 wins over 元
+	sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) })
+	return regexp.MustCompile(numeral + `\s*(` + strings.Join(alts, "|") + `)`)
+}()
+
+// unitBitsFor maps a unit word found after a numeral to the bits of the
+// units it satisfies (万元 satisfies 钱; 名 satisfies 人, 名 and 个).
+var unitBitsFor = func() map[string]uint32 {
+	var words []string
+	for _, a := range unitAliases {
+		words = append(words, strings.Split(a, "|")...)
+	}
+	m := map[string]uint32{}
+	for _, w := range words {
+		for i, u := range unitOrder {
+			for _, a := range strings.Split(unitAliases[u], "|") {
+				// 万 is also a numeral, so "10万元" counts as a figure in 元
+				if strings.HasSuffix(w, a) {
+					m[w] |= 1 << i
+				}
+			}
+		}
+	}
+	return m
+}()
+
+// prefersFacts is prefers on precomputed facts.
+func (w want) prefersFacts(f facts) bool {
+	switch w.kind {
+	case wantWho:
+		return f.actor
+	case wantList:
+		return f.enumeration
+	case wantPhone:
+		return f.phone
+	case wantDate:
+		return f.date
+	case wantNumber:
+		if w.unit != "" {
+			i := sort.SearchStrings(unitOrder, w.unit)
+			if i < len(unitOrder) && unitOrder[i] == w.unit {
+				return f.units&(1<<i) != 0
+			}
+		}
+		return f.anyNumber
+	}
+	return false
+}
+
 // satisfiedBy reports whether text has the kind of fact a question wants.
 func (w want) satisfiedBy(text string) bool {
 	switch w.kind {
@@ -177,6 +272,85 @@ func (w want) satisfiedBy(text string) bool {
 type unit struct {
 	forms  []string // normalised; any one present covers the unit
 	weight float64
+	// ids[i] is the index term id of forms[i] when that form is a single
+	// term (a character or bigram): formNotTerm when it is longer (checked
+	// by substring), formAbsent when no passage has it.
+	ids []int32
+}
+
+const (
+	formNotTerm = -2
+	formAbsent  = -1
+)
+
+// resolveForms fills u.ids for every unit.
+func (q *query) resolveForms(ix *index) {
+	for k := range q.units {
+		u := &q.units[k]
+		u.ids = make([]int32, len(u.forms))
+		for i, f := range u.forms {
+			// only Han characters and bigrams: "17年" must still match
+			// inside "2017年", which the term "2017" would not
+			segs := segments(f)
+			if len(segs) != 1 || len(segs[0]) > 2 || strings.Join(segs[0], "") != f || !allHan(f) {
+				u.ids[i] = formNotTerm
+				continue
+			}
+			if id, ok := ix.terms[f]; ok {
+				u.ids[i] = id
+			} else {
+				u.ids[i] = formAbsent
+			}
+		}
+	}
+}
+
+// sentenceCoverage returns the coverage of each sentence of p (with p's
+// heading path and title), using the precomputed term masks.
+func (q *query) sentenceCoverage(p *Passage) []float64 {
+	n := len(p.Sentences)
+	out := make([]float64, n)
+	if p.termMasks == nil {
+		for i := range out {
+			out[i] = q.coverage(p.normSentences[i], p.normContext)
+		}
+		return out
+	}
+	var all float64
+	got := make([]float64, n)
+	for _, u := range q.units {
+		all += u.weight
+		var mask uint64
+		inCtx := false
+		for i, f := range u.forms {
+			switch id := u.ids[i]; id {
+			case formAbsent:
+			case formNotTerm:
+				for s, ns := range p.normSentences {
+					if strings.Contains(ns, f) {
+						mask |= 1 << s
+					}
+				}
+			default:
+				mask |= p.sentencesWith(id)
+			}
+			if !inCtx && strings.Contains(p.normContext, f) {
+				inCtx = true
+			}
+		}
+		for s := 0; s < n; s++ {
+			if inCtx || mask&(1<<s) != 0 {
+				got[s] += u.weight
+			}
+		}
+	}
+	if all == 0 {
+		return out
+	}
+	for s := range out {
+		out[s] = got[s] / all
+	}
+	return out
 }
 
 // query is an analysed question.
@@ -339,16 +513,19 @@ func termWeight(t string) float64 {
 	return weightUnigram
 }
 
-// coverage is the weighted share of the question's units present in text
-// (normalised).
-func (q *query) coverage(text string) float64 {
+// coverage is the weighted share of the question's units present in any
+// of texts (normalised).
+func (q *query) coverage(texts ...string) float64 {
 	var got, all float64
 	for _, u := range q.units {
 		all += u.weight
+	forms:
 		for _, f := range u.forms {
-			if strings.Contains(text, f) {
-				got += u.weight
-				break
+			for _, t := range texts {
+				if strings.Contains(t, f) {
+					got += u.weight
+					break forms
+				}
 			}
 		}
 	}
@@ -356,4 +533,13 @@ func (q *query) coverage(text string) float64 {
 		return 0
 	}
 	return got / all
+}
+
+func allHan(s string) bool {
+	for _, r := range s {
+		if !isHan(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
@@ -19,6 +20,25 @@ type Passage struct {
 	normSentences []string // Normalize of each sentence, filled by Base.finish
 	normContext   string   // Normalize of the heading path and document title
 	normEvidence  string   // Normalize of text, path and title: what must cover a question
+	sentFacts     []facts  // facts of each sentence
+	// termMasks lists, by term id, which sentences (bit i) contain each
+	// index term; nil when the passage has more than 64 sentences.
+	termMasks []termMask
+}
+
+type termMask struct {
+	id   int32
+	mask uint64
+}
+
+// sentencesWith returns the bitmask of sentences containing term id.
+func (p *Passage) sentencesWith(id int32) uint64 {
+	tm := p.termMasks
+	i := sort.Search(len(tm), func(i int) bool { return tm[i].id >= id })
+	if i < len(tm) && tm[i].id == id {
+		return tm[i].mask
+	}
+	return 0
 }
 
 // Section renders the heading path for a citation: "三、整改措施 › 3、压实帮扶责任".

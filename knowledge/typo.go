@@ -13,16 +13,19 @@ import (
 // replacement forms a bigram the index knows while the typed one does not.
 type typoModel struct {
 	bySound map[string][]string // fuzzy syllable → corpus characters
+	sounds  map[string][]string // corpus character → its fuzzy syllables (read-only)
 }
 
 func newTypoModel(ix *index) *typoModel {
-	tm := &typoModel{bySound: make(map[string][]string)}
+	tm := &typoModel{bySound: make(map[string][]string), sounds: make(map[string][]string)}
 	for t := range ix.terms {
 		rs := []rune(t)
 		if len(rs) != 1 || !isHan(rs[0]) {
 			continue
 		}
-		for _, s := range fuzzySounds(t) {
+		snd := fuzzySounds(t)
+		tm.sounds[t] = snd
+		for _, s := range snd {
 			tm.bySound[s] = append(tm.bySound[s], t)
 		}
 	}
@@ -87,7 +90,11 @@ func (tm *typoModel) correct(ix *index, seg []string) map[string]string {
 			continue
 		}
 		best, bestDF := "", 0
-		for _, snd := range fuzzySounds(a) {
+		snds, ok := tm.sounds[a]
+		if !ok {
+			snds = fuzzySounds(a)
+		}
+		for _, snd := range snds {
 			for _, c := range tm.bySound[snd] {
 				if c == a {
 					continue

@@ -83,7 +83,8 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewMetrics(reg)
 
-	asker := &handlers.Asker{KB: func() *knowledge.Base { return kb }, Unanswered: newFileUnanswered(cfg.DataDir), Logger: logger}
+	// unanswered questions go to the store: every instance's meet there
+	asker := &handlers.Asker{KB: func() *knowledge.Base { return kb }, Unanswered: handlers.StoreUnanswered{Records: st}, Logger: logger}
 	router := handlers.DefaultRouter(asker, st)
 
 	var sender bot.Sender

@@ -11,18 +11,25 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/silenceper/wechat/v2/util"
 
+	"policybot/handlers"
 	"policybot/store/redisstore"
 )
 
 // startServer runs `serve` on a random port until the test ends.
 func startServer(t *testing.T, cfg Config) (base string, token string) {
+	t.Helper()
+	base, token, _ = startServerWithStore(t, cfg)
+	return base, token
+}
+
+// startServerWithStore also returns the server's store (for assertions).
+func startServerWithStore(t *testing.T, cfg Config) (base, token string, storeOf func(*testing.T) handlers.Store) {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
 	if err := cfg.Validate(); err != nil {
@@ -48,7 +55,7 @@ func startServer(t *testing.T, cfg Config) (base string, token string) {
 		getJSON(t, base+"/simulator/config", &c)
 		token = c.Token
 	}
-	return base, token
+	return base, token, func(*testing.T) handlers.Store { return s.store }
 }
 
 func getJSON(t *testing.T, u string, v any) {
@@ -87,7 +94,7 @@ func wechatPost(t *testing.T, base, token, user, text, msgID string) string {
 }
 
 func e2e(t *testing.T, cfg Config) {
-	base, token := startServer(t, cfg)
+	base, token, storeOf := startServerWithStore(t, cfg)
 	got := wechatPost(t, base, token, "userA", "驻村干部一个月得在村里待几天", "1000001")
 	if !strings.Contains(got, "20天") || !strings.Contains(got, "来源:《汨罗市脱贫攻坚突出问题集中整改方案》") {
 		t.Fatalf("answer = %q", got)
@@ -102,8 +109,18 @@ func e2e(t *testing.T, cfg Config) {
 	if replies[0] != replies[1] || replies[1] != replies[2] || !strings.Contains(replies[0], "没有找到") {
 		t.Fatalf("replies = %q", replies)
 	}
-	data, _ := os.ReadFile(filepath.Join(cfg.DataDir, "unanswered.jsonl"))
-	if n := strings.Count(string(data), "退耕还林"); n != 1 {
+	st := storeOf(t)
+	ids, err := st.ListRecords(context.Background(), handlers.KindUnanswered, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, id := range ids {
+		if b, _ := st.GetRecord(context.Background(), handlers.KindUnanswered, id); strings.Contains(string(b), "退耕还林") {
+			n++
+		}
+	}
+	if n != 1 {
 		t.Fatalf("the unanswered question was recorded %d times", n)
 	}
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ok: store " + cfg.Store, "/metrics": "policybot_wechat_dedup_hits_total 2"} {

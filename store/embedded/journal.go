@@ -32,9 +32,11 @@ type journal struct {
 	path string
 	now  func() time.Time
 
-	mu   sync.Mutex
-	m    map[string]jentry
-	size int64 // bytes in the file
+	mu       sync.Mutex
+	m        map[string]jentry
+	size     int64 // bytes in the file
+	liveSize int64 // bytes of the file right after the last compaction
+	compacts int   // compactions done (tests)
 
 	f        *os.File
 	reqs     chan *jreq
@@ -206,7 +208,9 @@ func (j *journal) flusher() {
 		}
 		j.mu.Lock()
 		j.size += int64(len(buf))
-		big := j.size > compactAt
+		// rewrite when at least half the file is dead: amortised O(1) per
+		// write even when the live entries alone exceed compactAt
+		big := j.size > compactAt && j.size > 2*j.liveSize
 		j.mu.Unlock()
 		if big && err == nil {
 			if cerr := j.compact(); cerr != nil {
@@ -263,6 +267,8 @@ func (j *journal) compact() error {
 	old.Close()
 	j.mu.Lock()
 	j.size = int64(len(buf))
+	j.liveSize = j.size
+	j.compacts++
 	j.mu.Unlock()
 	return nil
 }
