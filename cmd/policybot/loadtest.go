@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 
 	"flag"
 	"fmt"
@@ -25,6 +27,8 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/util"
 	"github.com/sirupsen/logrus"
+
+	"policybot/store/redisstore"
 )
 
 // The load test's account (safe mode needs an AppID and a 43-character key).
@@ -164,6 +168,32 @@ func cmdLoadtest(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 		dir, _ := os.MkdirTemp("", "policybot-loadtest-")
 		defer os.RemoveAll(dir)
 		cfg.DataDir = dir
+	}
+	if cfg.Store == "redis" {
+		// a prefix of its own, deleted afterwards: the run writes hundreds
+		// of thousands of keys
+		var b [6]byte
+		rand.Read(b[:])
+		cfg.RedisPrefix = strings.TrimSuffix(cfg.RedisPrefix, ":") + ":loadtest-" + hex.EncodeToString(b[:]) + ":"
+		defer func() {
+			if st, err := openStore(cfg); err == nil {
+				if rs, ok := st.(*redisstore.Store); ok {
+					c := rs.Client()
+					iter := c.Scan(context.Background(), 0, cfg.RedisPrefix+"*", 5000).Iterator()
+					var keys []string
+					for iter.Next(context.Background()) {
+						if keys = append(keys, iter.Val()); len(keys) == 5000 {
+							c.Del(context.Background(), keys...)
+							keys = keys[:0]
+						}
+					}
+					if len(keys) > 0 {
+						c.Del(context.Background(), keys...)
+					}
+				}
+				st.Close()
+			}
+		}()
 	}
 	cfg.Listen = "127.0.0.1:0"
 	cfg.WeChatToken, cfg.WeChatAppID, cfg.WeChatSecret, cfg.WeChatAESKey = ltToken, ltAppID, "x", ltAESKey
