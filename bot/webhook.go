@@ -71,6 +71,10 @@ type Webhook struct {
 	log  *slog.Logger
 	m    *Metrics
 	now  func() time.Time
+
+	// reply caching, batched when the store can (see cacheReply)
+	replies     chan handlers.SessionPut
+	repliesDone chan struct{}
 }
 
 // NewWebhook builds the callback. Close it to finish pending answers.
@@ -105,11 +109,78 @@ func NewWebhook(o Options, h Handler, st State, send Sender) *Webhook {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Webhook{o: o, h: h, st: st, send: send, pool: newPool(o.Workers, o.Queue), log: o.Logger, m: o.Metrics, now: o.Now}
+	w := &Webhook{o: o, h: h, st: st, send: send, pool: newPool(o.Workers, o.Queue), log: o.Logger, m: o.Metrics, now: o.Now}
+	if b, ok := st.(handlers.SessionBatcher); ok {
+		w.replies = make(chan handlers.SessionPut, 1024)
+		w.repliesDone = make(chan struct{})
+		go w.replyWriter(b)
+	}
+	return w
 }
 
-// Close stops taking work and waits for pending answers to be delivered.
-func (w *Webhook) Close() { w.pool.close() }
+// Close stops taking work and waits for pending answers to be delivered
+// and cached replies to be written.
+func (w *Webhook) Close() {
+	w.pool.close()
+	if w.replies != nil {
+		close(w.replies)
+		<-w.repliesDone
+	}
+}
+
+// replyWriter writes cached replies in batches: one round trip for many.
+// A retry comes at least 5 s after its message, long after the batch.
+func (w *Webhook) replyWriter(b handlers.SessionBatcher) {
+	defer close(w.repliesDone)
+	var batch []handlers.SessionPut
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := b.PutSessions(ctx, batch); err != nil {
+			w.log.Warn("bot: cannot cache replies for retries", "err", err, "n", len(batch))
+		}
+		cancel()
+		batch = batch[:0]
+	}
+	for p := range w.replies {
+		batch = append(batch, p)
+	more:
+		for len(batch) < 256 {
+			select {
+			case p, ok := <-w.replies:
+				if !ok {
+					break more
+				}
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		flush()
+	}
+	flush()
+}
+
+// cacheReply keeps the reply a retry of key gets.
+func (w *Webhook) cacheReply(ctx context.Context, key string, c cachedReply) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return
+	}
+	p := handlers.SessionPut{Key: "reply:" + key, Value: b, TTL: w.o.DedupTTL}
+	if w.replies != nil {
+		select {
+		case w.replies <- p:
+			return
+		default: // writer busy: write now rather than drop
+		}
+	}
+	if err := w.st.PutSession(ctx, p.Key, p.Value, p.TTL); err != nil {
+		w.log.Warn("bot: cannot cache reply for retries", "err", err)
+	}
+}
 
 // UserHash is how a user appears in logs: never the raw openid.
 func UserHash(openid string) string {
@@ -208,9 +279,19 @@ type userState struct {
 	Pages   []string `json:"m,omitempty"`
 }
 
+func userKey(openid string) string { return "user:{" + openid + "}" }
+
+// userOr returns the state already read, or reads it.
+func (w *Webhook) userOr(ctx context.Context, openid string, u *userState) userState {
+	if u != nil {
+		return *u
+	}
+	return w.loadUser(ctx, openid)
+}
+
 func (w *Webhook) loadUser(ctx context.Context, openid string) userState {
 	var u userState
-	if b, err := w.st.GetSession(ctx, "user:"+openid); err == nil {
+	if b, err := w.st.GetSession(ctx, userKey(openid)); err == nil {
 		json.Unmarshal(b, &u)
 	} else if !errors.Is(err, handlers.ErrNotFound) {
 		w.log.Warn("bot: cannot read user state", "err", err, "user", UserHash(openid))
@@ -223,14 +304,14 @@ func (w *Webhook) loadUser(ctx context.Context, openid string) userState {
 func (w *Webhook) saveUser(ctx context.Context, openid string, u userState) {
 	var err error
 	if u.Pending == "" && len(u.Pages) == 0 {
-		err = w.st.DeleteSession(ctx, "user:"+openid)
+		err = w.st.DeleteSession(ctx, userKey(openid))
 	} else {
 		ttl := w.o.PageTTL
 		if u.Pending != "" {
 			ttl = w.o.PendingTTL
 		}
 		b, _ := json.Marshal(u)
-		err = w.st.PutSession(ctx, "user:"+openid, b, ttl)
+		err = w.st.PutSession(ctx, userKey(openid), b, ttl)
 	}
 	if err != nil {
 		w.log.Warn("bot: cannot keep user state", "err", err, "user", UserHash(openid))
@@ -250,8 +331,21 @@ func (w *Webhook) process(parent context.Context, rw http.ResponseWriter, in *in
 	deadline := start.Add(w.o.Budget)
 	sctx, cancel := context.WithDeadline(context.WithoutCancel(parent), deadline)
 	defer cancel()
-	key := "wx:" + in.dedupKey()
-	first, err := w.st.MarkSeen(sctx, key, w.o.DedupTTL)
+	// a user's keys share a hash tag: one Cluster slot, one round trip
+	key := "wx:{" + in.FromUserName + "}:" + in.dedupKey()
+	var first bool
+	var err error
+	var ustate *userState
+	if sl, ok := w.st.(handlers.SeenLoader); ok {
+		var raw []byte
+		first, raw, err = sl.MarkSeenAndGet(sctx, key, w.o.DedupTTL, userKey(in.FromUserName))
+		ustate = &userState{}
+		if raw != nil {
+			json.Unmarshal(raw, ustate)
+		}
+	} else {
+		first, err = w.st.MarkSeen(sctx, key, w.o.DedupTTL)
+	}
 	if err != nil {
 		// answering without dedup beats not answering
 		w.log.Warn("bot: dedup unavailable", "err", err, "user", user)
@@ -274,7 +368,7 @@ func (w *Webhook) process(parent context.Context, rw http.ResponseWriter, in *in
 	w.log.Debug("bot: message", "user", user, "type", typ, "text", msg.Text)
 	if msg.Kind == handlers.KindText && foldText(msg.Text) == "更多" {
 		w.count(typ, "more")
-		w.write(rw, in, aes, cachedReply{Text: w.nextPage(sctx, in.FromUserName)}, start)
+		w.write(rw, in, aes, cachedReply{Text: w.nextPage(sctx, in.FromUserName, ustate)}, start)
 		return
 	}
 	// Who delivers the answer: 0 undecided, 1 the request (in time), 2 the
@@ -312,7 +406,7 @@ func (w *Webhook) process(parent context.Context, rw http.ResponseWriter, in *in
 	defer timer.Stop()
 	select {
 	case resp := <-done:
-		w.answer(sctx, rw, in, aes, key, resp, start, typ)
+		w.answer(sctx, rw, in, aes, key, resp, start, typ, ustate)
 	case <-timer.C:
 		if handoff.CompareAndSwap(0, 2) {
 			w.count(typ, "async")
@@ -320,12 +414,13 @@ func (w *Webhook) process(parent context.Context, rw http.ResponseWriter, in *in
 			return
 		}
 		// the handler finished at the last moment
-		w.answer(sctx, rw, in, aes, key, <-done, start, typ)
+		w.answer(sctx, rw, in, aes, key, <-done, start, typ, ustate)
 	}
 }
 
 // answer writes a response as the passive reply and caches it for retries.
-func (w *Webhook) answer(ctx context.Context, rw http.ResponseWriter, in *inbound, aes bool, key string, resp handlers.Response, start time.Time, typ string) {
+// user is the user's state if already read (nil: read it when needed).
+func (w *Webhook) answer(ctx context.Context, rw http.ResponseWriter, in *inbound, aes bool, key string, resp handlers.Response, start time.Time, typ string, user *userState) {
 	c := cachedReply{ToHuman: resp.ToHuman}
 	if resp.ToHuman {
 		// one passive reply: the transfer; the words follow as a message
@@ -340,7 +435,7 @@ func (w *Webhook) answer(ctx context.Context, rw http.ResponseWriter, in *inboun
 			})
 		}
 	} else if resp.Text != "" {
-		u := w.loadUser(ctx, in.FromUserName)
+		u := w.userOr(ctx, in.FromUserName, user)
 		text := resp.Text
 		if u.Pending != "" {
 			text = handlers.TextPendingIntro + u.Pending + "\n——\n" + text
@@ -354,13 +449,9 @@ func (w *Webhook) answer(ctx context.Context, rw http.ResponseWriter, in *inboun
 			w.saveUser(ctx, in.FromUserName, userState{Pages: pages[1:]})
 		}
 	}
-	if b, err := json.Marshal(c); err == nil {
-		if err := w.st.PutSession(ctx, "reply:"+key, b, w.o.DedupTTL); err != nil {
-			w.log.Warn("bot: cannot cache reply for retries", "err", err)
-		}
-	}
 	w.count(typ, "replied")
 	w.write(rw, in, aes, c, start)
+	w.cacheReply(ctx, key, c)
 }
 
 // deliverLate sends an answer that missed the passive window as a
@@ -415,8 +506,8 @@ func (w *Webhook) sendFailed(err error, openid string) {
 }
 
 // nextPage pops the next page for 更多.
-func (w *Webhook) nextPage(ctx context.Context, openid string) string {
-	u := w.loadUser(ctx, openid)
+func (w *Webhook) nextPage(ctx context.Context, openid string, user *userState) string {
+	u := w.userOr(ctx, openid, user)
 	if len(u.Pages) == 0 {
 		return handlers.TextNoMore
 	}

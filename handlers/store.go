@@ -189,3 +189,23 @@ type Store interface {
 	// Close releases the store; operations after Close fail.
 	Close() error
 }
+
+// SeenLoader is an optional fast path a Store may offer: MarkSeen and
+// GetSession in one round trip (the first thing done for every message).
+// On Redis Cluster the two keys must share a hash tag.
+type SeenLoader interface {
+	MarkSeenAndGet(ctx context.Context, seenKey string, ttl time.Duration, sessionKey string) (first bool, session []byte, err error)
+}
+
+// SessionPut is one session write of a batch.
+type SessionPut struct {
+	Key   string
+	Value []byte
+	TTL   time.Duration
+}
+
+// SessionBatcher is an optional fast path: several PutSession in one round
+// trip.
+type SessionBatcher interface {
+	PutSessions(ctx context.Context, puts []SessionPut) error
+}

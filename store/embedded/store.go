@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -192,4 +193,33 @@ func (s *Store) PutSession(_ context.Context, key string, value []byte, ttl time
 // DeleteSession implements handlers.Sessions.
 func (s *Store) DeleteSession(_ context.Context, key string) error {
 	return s.j.del("s\x00" + key)
+}
+
+// MarkSeenAndGet implements handlers.SeenLoader (two in-memory steps).
+func (s *Store) MarkSeenAndGet(ctx context.Context, seenKey string, ttl time.Duration, sessionKey string) (bool, []byte, error) {
+	first, err := s.MarkSeen(ctx, seenKey, ttl)
+	if err != nil {
+		return false, nil, err
+	}
+	v, ok, err := s.j.get("s\x00" + sessionKey)
+	if err != nil || !ok {
+		return first, nil, err
+	}
+	return first, v, nil
+}
+
+// PutSessions implements handlers.SessionBatcher: the writes share one
+// group commit.
+func (s *Store) PutSessions(ctx context.Context, puts []handlers.SessionPut) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(puts))
+	for i, p := range puts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.PutSession(ctx, p.Key, p.Value, p.TTL)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

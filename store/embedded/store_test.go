@@ -22,13 +22,16 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) storetest.Harness {
-		clk := &fakeClock{t: time.Now()}
-		s, err := Open(t.TempDir(), Options{Now: clk.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return storetest.Harness{Store: s, Advance: clk.Advance}
-	})
+	storetest.Run(t, harness)
+	storetest.RunFastPaths(t, harness)
+}
+
+func harness(t *testing.T) storetest.Harness {
+	clk := &fakeClock{t: time.Now()}
+	s, err := Open(t.TempDir(), Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return storetest.Harness{Store: s, Advance: clk.Advance}
 }

@@ -291,3 +291,47 @@ func (s *Store) RenewLease(ctx context.Context, name, owner string, ttl time.Dur
 func (s *Store) ReleaseLease(ctx context.Context, name, owner string) (bool, error) {
 	return s.lease(ctx, "release lease", releaseScript, name, owner)
 }
+
+var markSeenAndGetScript = redis.NewScript(`
+local first = redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1])
+local v = redis.call('GET', KEYS[2])
+if first then return {1, v} end
+return {0, v}`)
+
+// MarkSeenAndGet implements handlers.SeenLoader in one round trip.
+func (s *Store) MarkSeenAndGet(ctx context.Context, seenKey string, ttl time.Duration, sessionKey string) (bool, []byte, error) {
+	if ttl <= 0 {
+		return false, nil, errors.New("redis store: MarkSeen needs a ttl > 0")
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	res, err := markSeenAndGetScript.Run(ctx, s.c, []string{s.p + "seen:" + seenKey, s.p + "sess:" + sessionKey}, ttl.Milliseconds()).Slice()
+	if err != nil {
+		return false, nil, wrap("mark seen and get", err)
+	}
+	var v []byte
+	if len(res) > 1 {
+		if str, ok := res[1].(string); ok {
+			v = []byte(str)
+		}
+	}
+	return res[0].(int64) == 1, v, nil
+}
+
+// PutSessions implements handlers.SessionBatcher with one pipeline.
+func (s *Store) PutSessions(ctx context.Context, puts []handlers.SessionPut) error {
+	for _, p := range puts {
+		if p.TTL <= 0 {
+			return errors.New("redis store: PutSession needs a ttl > 0")
+		}
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	_, err := s.c.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for _, p := range puts {
+			pl.Set(ctx, s.p+"sess:"+p.Key, p.Value, p.TTL)
+		}
+		return nil
+	})
+	return wrap("put sessions", err)
+}

@@ -66,16 +66,19 @@ type fakeClock struct {
 func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) storetest.Harness {
-		clk := &fakeClock{t: time.Now()}
-		s := mustRedis(t, Options{Now: clk.Now})
-		return storetest.Harness{Store: s, Advance: func(d time.Duration) {
-			// Redis expires keys on its own clock: let real time pass,
-			// and move the queue's clock with it
-			time.Sleep(d)
-			clk.mu.Lock()
-			clk.t = clk.t.Add(d)
-			clk.mu.Unlock()
-		}}
-	})
+	storetest.Run(t, harness)
+	storetest.RunFastPaths(t, harness)
+}
+
+func harness(t *testing.T) storetest.Harness {
+	clk := &fakeClock{t: time.Now()}
+	s := mustRedis(t, Options{Now: clk.Now})
+	return storetest.Harness{Store: s, Advance: func(d time.Duration) {
+		// Redis expires keys on its own clock: let real time pass,
+		// and move the queue's clock with it
+		time.Sleep(d)
+		clk.mu.Lock()
+		clk.t = clk.t.Add(d)
+		clk.mu.Unlock()
+	}}
 }

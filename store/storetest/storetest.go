@@ -501,3 +501,40 @@ func testPingAndClose(t *testing.T, h Harness) {
 		t.Fatal("PutRecord after Close succeeded")
 	}
 }
+
+// RunFastPaths checks the optional fast paths against the plain operations.
+func RunFastPaths(t *testing.T, factory Factory) {
+	t.Run("MarkSeenAndGet", func(t *testing.T) {
+		h := factory(t)
+		sl, ok := h.Store.(handlers.SeenLoader)
+		if !ok {
+			t.Skip("no SeenLoader")
+		}
+		first, v, err := sl.MarkSeenAndGet(ctx(), "m:{u1}:1", time.Minute, "user:{u1}")
+		if err != nil || !first || v != nil {
+			t.Fatalf("first call = %v %q %v", first, v, err)
+		}
+		noErr(t, h.Store.PutSession(ctx(), "user:{u1}", []byte("state"), time.Minute))
+		first, v, err = sl.MarkSeenAndGet(ctx(), "m:{u1}:1", time.Minute, "user:{u1}")
+		if err != nil || first || string(v) != "state" {
+			t.Fatalf("second call = %v %q %v", first, v, err)
+		}
+		if again := mk[bool](t)(h.Store.MarkSeen(ctx(), "m:{u1}:1", time.Minute)); again {
+			t.Fatal("MarkSeenAndGet did not mark the key for MarkSeen")
+		}
+	})
+	t.Run("PutSessions", func(t *testing.T) {
+		h := factory(t)
+		sb, ok := h.Store.(handlers.SessionBatcher)
+		if !ok {
+			t.Skip("no SessionBatcher")
+		}
+		noErr(t, sb.PutSessions(ctx(), []handlers.SessionPut{{Key: "a", Value: []byte("1"), TTL: time.Minute}, {Key: "b", Value: []byte("2"), TTL: time.Minute}}))
+		if v := mk[[]byte](t)(h.Store.GetSession(ctx(), "b")); string(v) != "2" {
+			t.Fatalf("b = %q", v)
+		}
+		if err := sb.PutSessions(ctx(), []handlers.SessionPut{{Key: "c", Value: []byte("x")}}); err == nil {
+			t.Fatal("a zero TTL was accepted")
+		}
+	})
+}
