@@ -117,6 +117,21 @@ type QueueItem struct {
 // DefaultMaxAttempts is used when QueueItem.MaxAttempts is 0.
 const DefaultMaxAttempts = 5
 
+// Schedule returns when the item is first due (NotBefore, or now if that
+// is zero or past) and its attempt limit with the default applied. Every
+// Queue backend enqueues with it.
+func (it QueueItem) Schedule(now time.Time) (due time.Time, maxAttempts int) {
+	due = it.NotBefore
+	if due.IsZero() || due.Before(now) {
+		due = now
+	}
+	maxAttempts = it.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	return due, maxAttempts
+}
+
 // Claimed is an item handed to one worker under a lease.
 type Claimed struct {
 	QueueItem

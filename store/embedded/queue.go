@@ -99,14 +99,7 @@ func (s *Store) Enqueue(_ context.Context, queue string, it handlers.QueueItem) 
 		return false, err
 	}
 	now := s.now()
-	due := it.NotBefore
-	if due.IsZero() || due.Before(now) {
-		due = now
-	}
-	max := it.MaxAttempts
-	if max <= 0 {
-		max = handlers.DefaultMaxAttempts
-	}
+	due, max := it.Schedule(now)
 	var added bool
 	err := s.update(func(tx *bolt.Tx) error {
 		added = false
@@ -239,9 +232,10 @@ func current(b qbuckets, key, token string) (*itemState, error) {
 	return st, nil
 }
 
-// Ack implements handlers.Queue.
-func (s *Store) Ack(_ context.Context, queue, key, token string) error {
-	now := s.now()
+// withClaim runs fn on the item key of queue held under token, in one
+// write transaction; it returns ErrLeaseLost (wrapped with op) when the
+// claim is not the current one.
+func (s *Store) withClaim(op, queue, key, token string, fn func(b qbuckets, st *itemState) error) error {
 	var outcome error
 	err := s.update(func(tx *bolt.Tx) error {
 		outcome = nil
@@ -261,6 +255,21 @@ func (s *Store) Ack(_ context.Context, queue, key, token string) error {
 		if err != nil {
 			return err
 		}
+		return fn(b, st)
+	})
+	if err != nil {
+		return err
+	}
+	if outcome != nil {
+		return fmt.Errorf("%s %s/%s: %w", op, queue, key, outcome)
+	}
+	return nil
+}
+
+// Ack implements handlers.Queue.
+func (s *Store) Ack(_ context.Context, queue, key, token string) error {
+	now := s.now()
+	return s.withClaim("ack", queue, key, token, func(b qbuckets, st *itemState) error {
 		b.due.Delete(dueKey(st.Due, key))
 		if err := b.items.Delete([]byte(key)); err != nil {
 			return err
@@ -271,37 +280,13 @@ func (s *Store) Ack(_ context.Context, queue, key, token string) error {
 		}
 		return b.doneExp.Put(dueKey(exp, key), nil)
 	})
-	if err != nil {
-		return err
-	}
-	if outcome != nil {
-		return fmt.Errorf("ack %s/%s: %w", queue, key, outcome)
-	}
-	return nil
 }
 
 // Retry implements handlers.Queue.
 func (s *Store) Retry(_ context.Context, queue, key, token string, notBefore time.Time, reason string) (bool, error) {
 	var dead bool
-	var outcome error
-	err := s.update(func(tx *bolt.Tx) error {
-		dead, outcome = false, nil
-		b, err := s.qb(tx, queue, false)
-		if errors.Is(err, errNoQueue) {
-			outcome = handlers.ErrLeaseLost
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		st, err := current(b, key, token)
-		if errors.Is(err, handlers.ErrLeaseLost) {
-			outcome = err
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	err := s.withClaim("retry", queue, key, token, func(b qbuckets, st *itemState) error {
+		dead = false
 		if st.Attempts >= st.MaxAttempts {
 			dead = true
 			return s.bury(b, st, reason)
@@ -316,9 +301,6 @@ func (s *Store) Retry(_ context.Context, queue, key, token string, notBefore tim
 	})
 	if err != nil {
 		return false, err
-	}
-	if outcome != nil {
-		return false, fmt.Errorf("retry %s/%s: %w", queue, key, outcome)
 	}
 	return dead, nil
 }

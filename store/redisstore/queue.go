@@ -129,14 +129,7 @@ func (s *Store) Enqueue(ctx context.Context, queue string, it handlers.QueueItem
 		return false, fmt.Errorf("redis store: empty queue key")
 	}
 	now := s.now()
-	due := it.NotBefore
-	if due.IsZero() || due.Before(now) {
-		due = now
-	}
-	max := it.MaxAttempts
-	if max <= 0 {
-		max = handlers.DefaultMaxAttempts
-	}
+	due, max := it.Schedule(now)
 	st, err := json.Marshal(itemState{Key: it.Key, Payload: it.Payload, MaxAttempts: max, Due: due.UnixMilli(), Created: now.UnixMilli()})
 	if err != nil {
 		return false, fmt.Errorf("redis store: %w", err)
