@@ -63,6 +63,10 @@ type Records interface {
 	PutRecord(ctx context.Context, kind, id string, data []byte, index ...IndexEntry) error
 	// GetRecord returns the record or ErrNotFound.
 	GetRecord(ctx context.Context, kind, id string) ([]byte, error)
+	// GetRecords returns the records with these ids, in the same order;
+	// an absent one is nil. It reads a large set (a report's answers) in
+	// a few round trips instead of one per record.
+	GetRecords(ctx context.Context, kind string, ids []string) ([][]byte, error)
 	// DeleteRecord removes a record and its index entries; an absent record
 	// is not an error.
 	DeleteRecord(ctx context.Context, kind, id string) error

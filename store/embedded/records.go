@@ -24,6 +24,33 @@ func idxKey(name, value, id string) []byte {
 	return []byte(name + "\x00" + value + "\x00" + id)
 }
 
+// GetRecords implements handlers.Records, in one read transaction.
+func (s *Store) GetRecords(_ context.Context, kind string, ids []string) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	err := s.view(func(tx *bolt.Tx) error {
+		rb := tx.Bucket([]byte("r:" + kind))
+		if rb == nil {
+			return nil
+		}
+		for i, id := range ids {
+			v := rb.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			var env envelope
+			if err := json.Unmarshal(v, &env); err != nil {
+				return fmt.Errorf("record %s/%s is unreadable: %w", kind, id, err)
+			}
+			if env.Data == nil {
+				env.Data = []byte{}
+			}
+			out[i] = env.Data
+		}
+		return nil
+	})
+	return out, err
+}
+
 // PutRecord implements handlers.Records.
 func (s *Store) PutRecord(_ context.Context, kind, id string, data []byte, index ...handlers.IndexEntry) error {
 	if err := checkName("kind", kind); err != nil {

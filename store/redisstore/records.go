@@ -109,6 +109,44 @@ func (s *Store) GetRecord(ctx context.Context, kind, id string) ([]byte, error) 
 	return env.Data, nil
 }
 
+// getRecordsChunk bounds one MGET.
+const getRecordsChunk = 1000
+
+// GetRecords implements handlers.Records: MGET in chunks (every key of a
+// kind is in one hash slot, so this works on a Cluster too).
+func (s *Store) GetRecords(ctx context.Context, kind string, ids []string) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	kp := s.kindPrefix(kind)
+	for start := 0; start < len(ids); start += getRecordsChunk {
+		end := min(start+getRecordsChunk, len(ids))
+		keys := make([]string, 0, end-start)
+		for _, id := range ids[start:end] {
+			keys = append(keys, kp+"d:"+id)
+		}
+		cctx, cancel := s.ctx(ctx)
+		vals, err := s.c.MGet(cctx, keys...).Result()
+		cancel()
+		if err != nil {
+			return nil, wrap("get records "+kind, err)
+		}
+		for i, v := range vals {
+			str, ok := v.(string)
+			if !ok {
+				continue
+			}
+			var env envelope
+			if err := json.Unmarshal([]byte(str), &env); err != nil {
+				return nil, fmt.Errorf("redis store: record %s/%s is unreadable: %w", kind, ids[start+i], err)
+			}
+			if env.Data == nil {
+				env.Data = []byte{}
+			}
+			out[start+i] = env.Data
+		}
+	}
+	return out, nil
+}
+
 // DeleteRecord implements handlers.Records.
 func (s *Store) DeleteRecord(ctx context.Context, kind, id string) error {
 	kp := s.kindPrefix(kind)

@@ -39,6 +39,7 @@ func Run(t *testing.T, factory Factory) {
 		{"Records", testRecords},
 		{"RecordsIndexUpdate", testRecordsIndexUpdate},
 		{"RecordsRangeAndList", testRecordsRangeAndList},
+		{"GetRecordsMany", testGetRecordsMany},
 		{"Counters", testCounters},
 		{"Rankings", testRankings},
 		{"QueueBasics", testQueueBasics},
@@ -174,6 +175,13 @@ func testRecords(t *testing.T, h Harness) {
 	}
 	if got := mk[[]string](t)(s.LookupRecords(ctx(), "user", "nosuchindex", "x")); len(got) != 0 {
 		t.Fatalf("unknown index = %v", got)
+	}
+	got := mk[[][]byte](t)(s.GetRecords(ctx(), "user", []string{"u3", "nope", "u1"}))
+	if len(got) != 3 || string(got[0]) != `{"name":"王五"}` || got[1] != nil || string(got[2]) != `{"name":"张三"}` {
+		t.Fatalf("GetRecords = %q", got)
+	}
+	if got := mk[[][]byte](t)(s.GetRecords(ctx(), "nosuchkind", []string{"u1"})); len(got) != 1 || got[0] != nil {
+		t.Fatalf("GetRecords of an unknown kind = %q", got)
 	}
 	noErr(t, s.DeleteRecord(ctx(), "user", "u1"))
 	noErr(t, s.DeleteRecord(ctx(), "user", "u1")) // absent: not an error
@@ -537,4 +545,21 @@ func RunFastPaths(t *testing.T, factory Factory) {
 			t.Fatal("a zero TTL was accepted")
 		}
 	})
+}
+
+// testGetRecordsMany reads more records than one batch of any backend.
+func testGetRecordsMany(t *testing.T, h Harness) {
+	s := h.Store
+	const n = 2345
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("a%05d", i)
+		noErr(t, s.PutRecord(ctx(), "many", ids[i], []byte(fmt.Sprint(i*7))))
+	}
+	got := mk[[][]byte](t)(s.GetRecords(ctx(), "many", ids))
+	for i := range ids {
+		if string(got[i]) != fmt.Sprint(i*7) {
+			t.Fatalf("record %d = %q", i, got[i])
+		}
+	}
 }
