@@ -47,6 +47,7 @@ type Base struct {
 	faq      []*faqEntry
 	minConf  float64
 	cache    *answerCache
+	files    map[string]string // source file name → its text as loaded
 }
 
 // maxFileBytes bounds one knowledge file; larger files are reported.
@@ -176,6 +177,10 @@ func (b *Base) loadFS(fsys fs.FS, label string) []Problem {
 					continue
 				}
 			}
+			if b.files == nil {
+				b.files = map[string]string{}
+			}
+			b.files[name] = text
 			docs := buildDocuments(name, text, meta)
 			if len(docs) == 0 {
 				fail(errors.New("no text found"))
@@ -230,6 +235,38 @@ func (b *Base) finish() {
 			}
 		}
 	}
+}
+
+// FileText returns the text of a source file as it was loaded (a .docx
+// as its extracted text), e.g. to check that a quiz quote occurs in it.
+func (b *Base) FileText(file string) (string, bool) {
+	t, ok := b.files[file]
+	return t, ok
+}
+
+// Cite returns the source line of the passage of file that holds quote,
+// as answers cite it: 《title》(文号) › section. When the quote spans
+// passages it cites the document; ok is false when the file is unknown.
+func (b *Base) Cite(file, quote string) (string, bool) {
+	nq := Normalize(quote)
+	var first *Document
+	for _, d := range b.docs {
+		if d.File != file {
+			continue
+		}
+		if first == nil {
+			first = d
+		}
+		for _, p := range d.Passages {
+			if strings.Contains(p.Text, quote) || strings.Contains(Normalize(p.Text), nq) {
+				return p.Doc.Citation() + sectionSuffix(p.Section()), true
+			}
+		}
+	}
+	if first == nil {
+		return "", false
+	}
+	return first.Citation(), true
 }
 
 // Documents returns the loaded documents in load order.
