@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"policybot/quiz"
 )
 
 // Record kinds written by the event intents.
@@ -89,7 +91,26 @@ func RecordEventIntent(rec Records) Intent {
 const (
 	ClickAsk  = "POLICY_QA"
 	ClickHelp = "HELP"
+	ClickQuiz = "QUIZ"
+	ClickRank = "QUIZ_RANK"
 )
+
+// Register adds the quiz's intents to r: 答题 and the quiz button start a
+// round, answers (B, AC, 对) go to the quiz, 退出, 订阅每日一题 / 退订,
+// 设置 村名, 我的成绩 / 排行榜.
+func (q *Quiz) Register(r *Router) {
+	start := q.StartIntent()
+	r.Keyword(start, "答题", "开始答题", "政策答题", "答题挑战", "做题")
+	r.Click(ClickQuiz, start)
+	r.Keyword(q.ExitIntent(), "退出", "退出答题", "结束答题", "不答了")
+	r.Keyword(q.SubscribeIntent(true), "订阅每日一题", "订阅", "每日一题")
+	r.Keyword(q.SubscribeIntent(false), "退订", "退订每日一题", "取消订阅", "取消每日一题")
+	rank := q.StandingIntent()
+	r.Keyword(rank, "我的成绩", "成绩", "排名", "排行榜", "我的排名")
+	r.Click(ClickRank, rank)
+	r.Prefix("设置", q.SetIntent())
+	r.Match(quiz.LooksLikeAnswer, q.AnswerIntent(r.Fallback()))
+}
 
 // DefaultRouter wires the intents that exist today; later features add
 // theirs (答题, 绑定, 已走访 ...) to the returned router.

@@ -58,6 +58,7 @@ func (f IntentFunc) Handle(ctx context.Context, m Message) (Response, error) { r
 type Router struct {
 	keywords map[string]Intent
 	prefixes []prefixRoute
+	matches  []matchRoute
 	clicks   map[string]Intent
 	events   map[string]Intent
 	fallback Intent
@@ -65,6 +66,11 @@ type Router struct {
 
 type prefixRoute struct {
 	prefix string
+	intent Intent
+}
+
+type matchRoute struct {
+	match  func(text string) bool
 	intent Intent
 }
 
@@ -86,6 +92,16 @@ func (r *Router) Prefix(prefix string, i Intent) {
 	r.prefixes = append(r.prefixes, prefixRoute{foldCommand(prefix), i})
 }
 
+// Match routes a text for which match is true (quiz answers: "B", "对").
+// Matches are tried after keywords and prefixes, in the order added.
+func (r *Router) Match(match func(text string) bool, i Intent) {
+	r.matches = append(r.matches, matchRoute{match, i})
+}
+
+// Fallback returns the default intent, for intents that pass on what
+// is not theirs.
+func (r *Router) Fallback() Intent { return r.fallback }
+
 // Click routes a menu click with this key.
 func (r *Router) Click(key string, i Intent) { r.clicks[key] = i }
 
@@ -103,6 +119,11 @@ func (r *Router) Route(m Message) Intent {
 		for _, p := range r.prefixes {
 			if strings.HasPrefix(t, p.prefix) {
 				return p.intent
+			}
+		}
+		for _, mr := range r.matches {
+			if mr.match(m.Text) {
+				return mr.intent
 			}
 		}
 		return r.fallback

@@ -25,3 +25,67 @@ const (
 	// TextBusy is the customer-service follow-up when an answer failed.
 	TextBusy = "抱歉，系统有点忙，请稍后再问一次，或回复「人工」。"
 )
+
+// Quiz texts. %s and %d fill in as named in each comment.
+const (
+	// TextQuizIntro starts a round (%d: number of questions).
+	TextQuizIntro = "政策答题开始，共 %d 题，答完有解析和出处。回复字母作答，回复「退出」结束。"
+	// TextQuizHeader heads a question (%d: number, %d: total, %s: kind).
+	TextQuizHeader = "第 %d/%d 题（%s）"
+	// TextQuizHowSingle and the others tell how to answer each kind.
+	TextQuizHowSingle = "回复一个字母作答，如：B"
+	TextQuizHowMulti  = "可选多个，一次回复全部字母，如：AC"
+	TextQuizHowJudge  = "回复「对」或「错」"
+	// TextQuizRight and TextQuizWrong (%s: the right answer) open feedback.
+	TextQuizRight = "✔ 答对了！"
+	TextQuizWrong = "✘ 答错了，正确答案是：%s"
+	// TextQuizExplain prefixes the explanation, TextQuizSource the source.
+	TextQuizExplain = "解析："
+	TextQuizSource  = "出处："
+	// TextQuizDone ends a round (%d right of %d).
+	TextQuizDone = "本轮结束，答对 %d/%d 题。"
+	// TextQuizStanding gives the weekly standing (%s village, %d correct, %d rank).
+	TextQuizStanding = "本周您在%s答对 %d 题，排第 %d 名。"
+	// TextQuizStandingAll is the standing among everyone (%d correct, %d rank).
+	TextQuizStandingAll = "本周您答对 %d 题，在全部答题人中排第 %d 名。"
+	// TextQuizNoStanding: no correct answer yet this week.
+	TextQuizNoStanding = "本周您还没有答对的题。回复「答题」试试吧。"
+	// TextQuizSetPlaceHint invites setting the village for its leaderboard.
+	TextQuizSetPlaceHint = "回复「设置 村名」（如：设置 金家村）加入本村排行榜。"
+	// TextQuizAgain closes a round.
+	TextQuizAgain = "回复「答题」再来一轮，回复「订阅每日一题」每天收到一道题。"
+	// TextQuizExit leaves a round (%d right of %d answered).
+	TextQuizExit = "已退出答题，这轮答对 %d/%d 题。想继续随时回复「答题」。"
+	// TextQuizNoRound answers an answer-like message outside a round.
+	TextQuizNoRound = "现在没有进行中的答题。回复「答题」开始一轮政策答题。"
+	// TextQuizBadAnswer asks again (%s: how to answer this question).
+	TextQuizBadAnswer = "没看懂您的答案。%s。回复「退出」结束答题。"
+	// TextQuizAlreadyAnswered: the same question was answered twice.
+	TextQuizAlreadyAnswered = "这道题已经答过了，请看下一题。"
+	// TextQuizEmptyBank: no questions are loaded.
+	TextQuizEmptyBank = "题库暂时是空的，请稍后再来。"
+	// TextQuizLeaderboard heads a village board (%s village, %s week).
+	TextQuizLeaderboard = "%s本周答题排行（%s）："
+	// TextDailyOn confirms the daily question (%s: the time it is sent).
+	TextDailyOn = "已订阅每日一题，每天 %s 左右发给您。回复「退订」可随时取消。"
+	// TextDailyOff confirms unsubscribing.
+	TextDailyOff = "已退订每日一题。想再订阅，回复「订阅每日一题」。"
+	// TextDailyHeader heads the daily question.
+	TextDailyHeader = "【每日一题】"
+	// TextDailyDone: today's daily question is already answered.
+	TextDailyDone = "今天的每日一题您已经答过了，明天再来！回复「答题」可以多练几题。"
+	// TextPlaceSet confirms the place (%s town, %s village).
+	TextPlaceSet = "已设置：%s%s。您的答题成绩会计入本村排行。"
+	// TextPlaceUnknown: no such village (%s what was typed).
+	TextPlaceUnknown = "没有找到「%s」。请回复「设置 村名」，村名要和村委会的叫法一致。"
+	// TextPlaceSuggest offers close matches (%s typed, %s choices).
+	TextPlaceSuggest = "没有找到「%s」，您是不是要找：%s？请回复「设置 」加上其中一个。"
+	// TextPlaceTownOnly: a town was named (%s town, %s its villages).
+	TextPlaceTownOnly = "%s下面有这些村：%s。请回复「设置 村名」。"
+	// TextPlaceHow explains the command.
+	TextPlaceHow = "请回复「设置 村名」，如：设置 金家村。"
+	// TextPlacesNone: no list of places is configured.
+	TextPlacesNone = "管理员还没有配置村镇名单，暂时不能设置。"
+	// TextNameSet confirms the name shown (masked) on leaderboards (%s).
+	TextNameSet = "已记下您的称呼，排行榜上显示为：%s"
+)
