@@ -26,12 +26,12 @@ const (
 
 // QuizUser is what the quiz keeps per person.
 type QuizUser struct {
-	OpenID  string   `json:"openid"`
-	Name    string   `json:"name,omitempty"` // from the roster, or set by the person; shown masked
-	Town    string   `json:"town,omitempty"`
-	Village string   `json:"village,omitempty"`
-	Role    string   `json:"role,omitempty"` // from the roster; empty means 群众
-	Daily   bool     `json:"daily,omitempty"`
+	OpenID  string `json:"openid"`
+	Name    string `json:"name,omitempty"` // from the roster, or set by the person; shown masked
+	Town    string `json:"town,omitempty"`
+	Village string `json:"village,omitempty"`
+	Role    string `json:"role,omitempty"` // from the roster; empty means 群众
+	Daily   bool   `json:"daily,omitempty"`
 	// Right lists ids answered correctly at least once, so that rounds
 	// prefer new questions. Figures come from the answer records, not
 	// from here.

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"policybot/handlers"
 )
 
 // Config is every setting of policybot. Values come from the defaults,
@@ -65,6 +67,19 @@ type Config struct {
 	Simulator *bool `json:"simulator"`
 	// LogLevel: debug (logs message text), info, warn, error.
 	LogLevel string `json:"log_level"`
+
+	// QuizRoundSize is the number of questions per round.
+	QuizRoundSize int `json:"quiz_round_size"`
+	// QuizIdle ends a round nobody answers for this long.
+	QuizIdle Duration `json:"quiz_idle"`
+	// QuizDailyAt is when the daily question goes out (HH:MM, Asia/Shanghai).
+	QuizDailyAt string `json:"quiz_daily_at"`
+	// QuietHours: nothing is sent to people inside them (HH:MM-HH:MM, may
+	// wrap midnight; "off" for none).
+	QuietHours string `json:"quiet_hours"`
+	// PlacesFile lists towns and villages ({"镇": ["村", ...]}) people
+	// choose from with 设置 村名. Local mode without one uses a demo list.
+	PlacesFile string `json:"places_file"`
 }
 
 func defaultConfig() Config {
@@ -72,6 +87,7 @@ func defaultConfig() Config {
 		DataDir: "data", Store: "embedded", RedisPrefix: "policybot:", RedisTimeout: Duration(time.Second),
 		Listen: "127.0.0.1:8080", WeChatPath: "/wechat", WeChatMaxSkew: Duration(300 * time.Second),
 		WeChatBudget: Duration(4 * time.Second), LogLevel: "info",
+		QuizRoundSize: 5, QuizIdle: Duration(30 * time.Minute), QuizDailyAt: "09:00", QuietHours: "21:00-08:00",
 	}
 }
 
@@ -141,6 +157,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Listen == "" {
 		errs = append(errs, errors.New("listen: must not be empty (e.g. 127.0.0.1:8080)"))
+	}
+	if c.QuizRoundSize < 1 || c.QuizRoundSize > 20 {
+		errs = append(errs, fmt.Errorf("quiz_round_size: %d is outside 1..20", c.QuizRoundSize))
+	}
+	if c.QuizIdle < Duration(time.Minute) {
+		errs = append(errs, errors.New("quiz_idle: at least 1m"))
+	}
+	if _, err := handlers.ParseClock(c.QuizDailyAt); err != nil {
+		errs = append(errs, fmt.Errorf("quiz_daily_at: %w", err))
+	}
+	if _, _, _, err := handlers.ParseQuiet(c.QuietHours); err != nil {
+		errs = append(errs, fmt.Errorf("quiet_hours: %w", err))
 	}
 	if !strings.HasPrefix(c.WeChatPath, "/") {
 		errs = append(errs, fmt.Errorf("wechat_path: %q must start with /", c.WeChatPath))

@@ -22,6 +22,7 @@ Usage:
   policybot ask --json -                       answer one question per line of standard input
   policybot eval [--calibrate] FILE.jsonl      grade the answers against a question set
   policybot kb [--passages]                    list the loaded documents and passages
+  policybot quiz export|import|report|daily    the question bank, imports from .xlsx, 知晓率 figures
   policybot store check                        open the configured store and prove it works
   policybot config                             print the effective settings (secrets masked)
 
@@ -57,6 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"serve":    cmdServe,
 		"menu":     cmdMenu,
 		"loadtest": cmdLoadtest,
+		"quiz":     cmdQuiz,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

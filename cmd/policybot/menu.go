@@ -14,10 +14,14 @@ import (
 	"policybot/handlers"
 )
 
-// defaultMenu is pushed when no --file is given: 政策问答 / 帮助 / 人工.
-// Later issues add 政策答题 and 我的任务 buttons.
+// defaultMenu is pushed when no --file is given: 政策问答 / 政策答题
+// (答题, 排行榜) / 使用帮助. 我的任务 comes with the roster work.
 var defaultMenu = map[string]any{"button": []map[string]any{
 	{"type": "click", "name": "政策问答", "key": handlers.ClickAsk},
+	{"name": "政策答题", "sub_button": []map[string]any{
+		{"type": "click", "name": "开始答题", "key": handlers.ClickQuiz},
+		{"type": "click", "name": "本周排行", "key": handlers.ClickRank},
+	}},
 	{"type": "click", "name": "使用帮助", "key": handlers.ClickHelp},
 }}
 

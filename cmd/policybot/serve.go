@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +26,8 @@ import (
 	"policybot/bot"
 	"policybot/handlers"
 	"policybot/knowledge"
+	"policybot/quiz"
+	"policybot/scheduler"
 )
 
 // server is a running `policybot serve`, built by newServer so tests can
@@ -36,6 +40,51 @@ type server struct {
 	http    *http.Server
 	ln      net.Listener
 	kb      *knowledge.Base
+	sched   *scheduler.Scheduler
+	quiz    *quizState
+}
+
+// quizState holds the bank in force; reload swaps in imported questions.
+type quizState struct {
+	bank  atomic.Pointer[quiz.Bank]
+	kb    *knowledge.Base
+	store handlers.Store
+	log   *slog.Logger
+}
+
+func (q *quizState) reload(ctx context.Context) {
+	b, err := loadQuizBank(ctx, q.kb, q.store, func(err error) { q.log.Warn("quiz bank", "err", err) })
+	if err != nil {
+		q.log.Error("quiz bank not reloaded; keeping the one in force", "err", err)
+		return
+	}
+	q.bank.Store(b)
+}
+
+//go:embed demo_places.json
+var demoPlaces []byte
+
+// loadPlaces reads places_file; local mode without one gets the demo list
+// so the simulator can show 设置 村名.
+func loadPlaces(cfg Config, local bool) (*handlers.Places, error) {
+	data := []byte(nil)
+	switch {
+	case cfg.PlacesFile != "":
+		b, err := os.ReadFile(cfg.PlacesFile)
+		if err != nil {
+			return nil, fmt.Errorf("places_file: %w", err)
+		}
+		data = b
+	case local:
+		data = demoPlaces
+	default:
+		return nil, nil
+	}
+	p, err := handlers.ParsePlaces(data)
+	if err != nil {
+		return nil, fmt.Errorf("places_file %s: %w", cfg.PlacesFile, err)
+	}
+	return p, nil
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
@@ -87,6 +136,42 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	asker := &handlers.Asker{KB: func() *knowledge.Base { return kb }, Unanswered: handlers.StoreUnanswered{Records: st}, Logger: logger}
 	router := handlers.DefaultRouter(asker, st)
 
+	places, err := loadPlaces(cfg, local)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	qs := &quizState{kb: kb, store: st, log: logger}
+	if shipped, err := quiz.Shipped(); err == nil { // the shipped bank until the store answers
+		if b, err := quiz.NewBank(shipped, kb.FileText); err == nil {
+			qs.bank.Store(b)
+		}
+	}
+	qs.reload(context.Background())
+	loc := handlers.ChinaTime()
+	qz := &handlers.Quiz{Store: st, Bank: qs.bank.Load, Cite: kb.Cite, Places: places, RoundSize: cfg.QuizRoundSize,
+		Idle: time.Duration(cfg.QuizIdle), Loc: loc, DailyAt: cfg.QuizDailyAt, Quiet: cfg.QuietHours, Logger: logger}
+	qz.Register(router)
+	sched := scheduler.New(loc, st, logger)
+	spec, err := scheduler.DailySpec(cfg.QuizDailyAt)
+	if err == nil {
+		err = sched.Add(scheduler.Job{Name: "daily-quiz", Spec: spec, Lease: 10 * time.Minute, Run: func(ctx context.Context) error {
+			res, err := qz.EnqueueDaily(ctx)
+			logger.Info("daily question queued", "question", res.QuestionID, "subscribers", res.Subscribers, "queued", res.Enqueued, "not_before", res.NotBefore)
+			return err
+		}})
+	}
+	if err == nil {
+		err = sched.Add(scheduler.Job{Name: "quiz-bank-reload", Spec: "@every 1m", Local: true, Run: func(ctx context.Context) error {
+			qs.reload(ctx)
+			return nil
+		}})
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+
 	var sender bot.Sender
 	outbox := &bot.Outbox{Store: st}
 	if local || cfg.WeChatAppID == "" {
@@ -126,7 +211,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb,
+	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb, sched: sched, quiz: qs,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 	addr := "http://" + ln.Addr().String()
 	if local {
@@ -144,6 +229,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 func (s *server) run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	s.sched.Start()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -155,6 +241,7 @@ func (s *server) run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := s.http.Shutdown(sctx)
+	s.sched.Stop()
 	s.webhook.Close()
 	return errors.Join(err, s.store.Close())
 }

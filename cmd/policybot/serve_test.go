@@ -18,6 +18,7 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 
 	"policybot/handlers"
+	"policybot/quiz"
 	"policybot/store/redisstore"
 )
 
@@ -123,7 +124,8 @@ func e2e(t *testing.T, cfg Config) {
 	if n != 1 {
 		t.Fatalf("the unanswered question was recorded %d times", n)
 	}
-	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ok: store " + cfg.Store, "/metrics": "policybot_wechat_dedup_hits_total 2"} {
+	quizEndToEnd(t, base, token, st)
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ok: store " + cfg.Store, "/metrics": "policybot_wechat_dedup_hits_total 4"} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
@@ -133,6 +135,38 @@ func e2e(t *testing.T, cfg Config) {
 		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
 			t.Errorf("%s = %d, lacks %q", path, resp.StatusCode, want)
 		}
+	}
+}
+
+// quizEndToEnd plays a round through the real webhook: 答题, an answer
+// retried by WeChat (same MsgId three times) is graded and recorded once.
+func quizEndToEnd(t *testing.T, base, token string, st handlers.Store) {
+	t.Helper()
+	id := time.Now().UnixNano()
+	got := wechatPost(t, base, token, "quizzer", "答题", fmt.Sprint(id))
+	if !strings.Contains(got, "第 1/5 题") {
+		t.Fatalf("答题 = %q", got)
+	}
+	qs, _ := quiz.Shipped()
+	var q quiz.Question
+	for _, c := range qs {
+		if strings.Contains(got, "\n"+c.Stem+"\n") || strings.Contains(got, c.Stem) {
+			q = c
+		}
+	}
+	if q.ID == "" {
+		t.Fatalf("no known question in %q", got)
+	}
+	var replies []string
+	for i := 0; i < 3; i++ {
+		replies = append(replies, wechatPost(t, base, token, "quizzer", q.Answer, fmt.Sprint(id+1)))
+	}
+	if replies[0] != replies[1] || replies[1] != replies[2] || !strings.Contains(replies[0], "答对了") || !strings.Contains(replies[0], "第 2/5 题") {
+		t.Fatalf("answer replies = %q", replies)
+	}
+	hits, err := st.RangeRecords(context.Background(), handlers.KindQuizAnswer, "day", "", "", 0)
+	if err != nil || len(hits) != 1 {
+		t.Fatalf("%d answer records (%v), want 1", len(hits), err)
 	}
 }
 
