@@ -472,7 +472,7 @@ func (q *Quiz) StandingIntent() Intent {
 			week := quiz.ISOWeek(q.now().In(q.loc()))
 			top, err := q.Store.TopScores(ctx, "quizweek:"+week+":"+u.Town+"/"+u.Village, quiz.LeadersPerVillage)
 			if err == nil && len(top) > 0 {
-				lines := []string{fmt.Sprintf(TextQuizLeaderboard, u.Village, week)}
+				lines := []string{fmt.Sprintf(TextQuizLeaderboard, u.Village)}
 				for i, s := range top {
 					name := ""
 					if o, err := q.User(ctx, s.Member); err == nil {

@@ -9,9 +9,9 @@ const (
 	// TextEmptyQuestion answers an empty or blank question.
 	TextEmptyQuestion = "请直接打字说出您想问的政策问题，比如：驻村干部一个月要在村里住多少天？"
 	// TextWelcome greets a new follower and says what the bot can do.
-	TextWelcome = "您好，欢迎关注！我是政策小助手。\n1. 直接打字问政策问题，比如：帮扶干部最多帮几户？我会告诉您文件原文和出处。\n2. 回复「帮助」看我能做什么。\n3. 回复「人工」转人工服务。"
+	TextWelcome = "您好，欢迎关注！我是政策小助手。\n1. 直接打字问政策问题，比如：帮扶干部最多帮几户？我会告诉您文件原文和出处。\n2. 回复「答题」做几道政策题，答完有解析。\n3. 回复「帮助」看我能做什么，回复「人工」转人工服务。"
 	// TextHelp lists what the bot can do.
-	TextHelp = "我能做这些：\n· 政策问答：直接打字提问，比如“贫困户识别要走哪些程序”“驻村工作队每月住村多少天”。\n· 回复「更多」：看上一条回答的下一段。\n· 回复「人工」：转人工服务。\n问得越具体，答得越准；没有把握的问题我会如实说不知道。"
+	TextHelp = "我能做这些：\n· 政策问答：直接打字提问，比如“贫困户识别要走哪些程序”“驻村工作队每月住村多少天”。\n· 回复「更多」：看上一条回答的下一段。\n· 回复「答题」：做一轮政策题（5 题），「退出」结束；「订阅每日一题」每天一题，「退订」取消。\n· 回复「设置 村名」：加入本村答题排行；「排行榜」看本周排名。\n· 回复「人工」：转人工服务。\n问得越具体，答得越准；没有把握的问题我会如实说不知道。"
 	// TextToHuman tells the person they are being handed to a human.
 	TextToHuman = "已为您转接人工服务，请稍候，工作人员会在这里回复您。"
 	// TextAskTyped answers a picture, video, link or unrecognised voice.
@@ -64,8 +64,8 @@ const (
 	TextQuizAlreadyAnswered = "这道题已经答过了，请看下一题。"
 	// TextQuizEmptyBank: no questions are loaded.
 	TextQuizEmptyBank = "题库暂时是空的，请稍后再来。"
-	// TextQuizLeaderboard heads a village board (%s village, %s week).
-	TextQuizLeaderboard = "%s本周答题排行（%s）："
+	// TextQuizLeaderboard heads a village board (%s village).
+	TextQuizLeaderboard = "%s本周答题排行："
 	// TextDailyOn confirms the daily question (%s: the time it is sent).
 	TextDailyOn = "已订阅每日一题，每天 %s 左右发给您。回复「退订」可随时取消。"
 	// TextDailyOff confirms unsubscribing.
