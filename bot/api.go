@@ -25,6 +25,18 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("wechat %s: errcode %d: %s", e.Op, e.Code, e.Msg)
 }
 
+// Permanent reports whether sending again later cannot help: the person
+// does not follow, the openid is wrong, the account lacks the right, the
+// 48-hour window is closed or the per-person quota is used. A delivery
+// pipeline gives such a message up instead of retrying it.
+func (e *APIError) Permanent() bool {
+	switch e.Code {
+	case ErrCodeOutOfWindow, ErrCodeOverQuota, ErrCodeNoPermission, ErrCodeNotFollowing, ErrCodeInvalidOpenID:
+		return true
+	}
+	return false
+}
+
 // Error codes the bot acts on (../shared/wechat-samples/api_responses/error_codes.json).
 const (
 	ErrCodeInvalidToken  = 40001 // refresh the token and retry once

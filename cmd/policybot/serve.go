@@ -42,6 +42,7 @@ type server struct {
 	kb      *knowledge.Base
 	sched   *scheduler.Scheduler
 	quiz    *quizState
+	deliver *scheduler.Deliverer
 }
 
 // quizState holds the bank in force; reload swaps in imported questions.
@@ -211,7 +212,8 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb, sched: sched, quiz: qs,
+	deliver := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Sender: sender, Log: logger}
+	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb, sched: sched, quiz: qs, deliver: deliver,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 	addr := "http://" + ln.Addr().String()
 	if local {
@@ -230,6 +232,9 @@ func (s *server) run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.sched.Start()
+	dctx, stopDelivery := context.WithCancel(context.Background())
+	delivered := make(chan struct{})
+	go func() { s.deliver.Run(dctx); close(delivered) }()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -242,6 +247,8 @@ func (s *server) run(ctx context.Context) error {
 	defer cancel()
 	err := s.http.Shutdown(sctx)
 	s.sched.Stop()
+	stopDelivery()
+	<-delivered
 	s.webhook.Close()
 	return errors.Join(err, s.store.Close())
 }
