@@ -51,8 +51,8 @@ func TestDelivererOutcomes(t *testing.T) {
 	defer st.Close()
 	transient := errors.New("connection reset")
 	s := &fakeSender{sent: map[string][]string{}, fails: map[string][]error{
-		"flaky": {transient, transient},             // sent on the third try
-		"gone":  {permErr{43004}},                    // not following: give up at once
+		"flaky": {transient, transient},            // sent on the third try
+		"gone":  {permErr{43004}},                  // not following: give up at once
 		"down":  {transient, transient, transient}, // attempts used up
 	}}
 	enqueue(t, st, "k-ok", "ok", 0)
