@@ -45,7 +45,7 @@ func loadBank(t testing.TB) (*knowledge.Base, *quiz.Bank) {
 
 // stores returns the backends the quiz runs on: embedded always, Redis
 // when it answers (in CI it must).
-func stores(t *testing.T) map[string]handlers.QuizStore {
+func stores(t testing.TB) map[string]handlers.QuizStore {
 	out := map[string]handlers.QuizStore{}
 	e, err := embedded.Open(t.TempDir(), embedded.Options{})
 	if err != nil {
@@ -87,7 +87,7 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func newQuiz(t *testing.T, st handlers.QuizStore, c *clock) (*handlers.Quiz, *handlers.Router) {
+func newQuiz(t testing.TB, st handlers.QuizStore, c *clock) (*handlers.Quiz, *handlers.Router) {
 	kb, b := loadBank(t)
 	places, err := handlers.NewPlaces(map[string][]string{"马街镇": {"金家村", "上谷村"}, "龙山镇": {"金家村", "石门村"}, "城关镇": {"东风村"}})
 	if err != nil {

@@ -235,10 +235,11 @@ func (s *server) run(ctx context.Context) error {
 	dctx, stopDelivery := context.WithCancel(context.Background())
 	delivered := make(chan struct{})
 	go func() { s.deliver.Run(dctx); close(delivered) }()
+	var serveErr error
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
-			return err
+			serveErr = err // still stop the jobs and the pipeline below
 		}
 	case <-ctx.Done():
 	}
@@ -250,7 +251,7 @@ func (s *server) run(ctx context.Context) error {
 	stopDelivery()
 	<-delivered
 	s.webhook.Close()
-	return errors.Join(err, s.store.Close())
+	return errors.Join(serveErr, err, s.store.Close())
 }
 
 func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
