@@ -14,7 +14,7 @@ import (
 // Defaults of the daily question.
 const (
 	DefaultDailyAt = "09:00"
-	DefaultQuiet   = "21:00-08:00"
+	DefaultQuiet   = "21:00-07:30"
 )
 
 func (q *Quiz) dailyAt() string {

@@ -302,7 +302,7 @@ func TestDailyQuestion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Subscribers != 2 || res.Enqueued != 2 || !res.NotBefore.Equal(time.Date(2026, 11, 18, 8, 0, 0, 0, loc)) {
+			if res.Subscribers != 2 || res.Enqueued != 2 || !res.NotBefore.Equal(time.Date(2026, 11, 18, 7, 30, 0, 0, loc)) {
 				t.Errorf("enqueue: %+v", res)
 			}
 			if again, _ := qz.EnqueueDaily(context.Background()); again.Enqueued != 0 {

@@ -89,3 +89,49 @@ const (
 	// TextNameSet confirms the name shown (masked) on leaderboards (%s).
 	TextNameSet = "已记下您的称呼，排行榜上显示为：%s"
 )
+
+// Staff texts: binding, check-ins, tasks.
+const (
+	TextBindOK         = "绑定成功：%s（%s）。回复「我的任务」看要做的事，回复「帮助」看全部功能。"
+	TextBindUnknown    = "绑定码不对，请核对后再发，或请管理员重新生成。"
+	TextBindUsed       = "这个绑定码已经用过了，请管理员重新生成一个。"
+	TextBindExpired    = "这个绑定码已过期，请管理员重新生成一个。"
+	TextBindHow        = "请发送「绑定 六位数字」，绑定码由管理员提供。"
+	TextUnbindOK       = "已解除绑定。需要时可用新的绑定码重新绑定。"
+	TextNotBound       = "您还没有绑定干部身份。"
+	TextStaffOnly      = "这个功能只对已绑定的干部开放。请先发送「绑定 绑定码」（绑定码找管理员要）。"
+	TextNoPairings     = "您名下没有结对户。如有出入，请联系管理员更新结对名单。"
+	TextVisitListHead  = "您结对的户（本月走访情况）："
+	TextVisitListFoot  = "回复「已走访 序号」或「已走访 户主姓名」记录走访。"
+	TextVisitDone      = "已走访 %s"
+	TextVisitNotYet    = "本月未走访"
+	TextVisitOK        = "已记录：%s 走访 %s。本月结对户已走访 %d/%d 户。"
+	TextVisitUnknown   = "您结对的户里没有「%s」。"
+	TextPresenceOK     = "已记录今天在村。本月已在村 %d 天（要求每月不少于 20 天）。"
+	TextPresenceAgain  = "今天已经记录过了。本月已在村 %d 天。"
+	TextNotCadre       = "「在村」用于驻村干部、第一书记记录在村天数。"
+	TextCloseHow       = "请发送「销号 编号 说明」，如：销号 ZG-001 已补齐档案。"
+	TextTaskClosed     = "已销号：%s %s。已通知责任领导。"
+	TextTaskWasClosed  = "任务 %s 已经销号了。"
+	TextTaskUnknown    = "没有编号为 %s 的整改任务。"
+	TextTaskNotYours   = "任务 %s 的责任人不是您，不能销号。"
+	TextMyTasksNone    = "您现在没有待办事项。"
+	TextMyTasksVisits  = "本月还没走访的结对户（%d/%d）：%s"
+	TextMyTasksPresent = "本月已在村 %d 天（要求不少于 20 天）。"
+	TextMyTasksTask    = "整改任务 %s：%s，期限 %s%s"
+	TextOverdueTag     = "（已逾期）"
+	// TextTaskClosedNotice tells the 责任领导 (id, problem, who, note).
+	TextTaskClosedNotice = "【销号】整改任务 %s（%s）已由 %s 销号。说明：%s"
+)
+
+// Reminder texts (see RemindConfig for when each goes out).
+const (
+	TextRemindVisit      = "【走访提醒】本月还没有记录走访 %s（%s）。走访后请回复「已走访 %s」。"
+	TextRemindVisit2     = "【走访再次提醒】本月还没有记录走访 %s（%s），月底前请完成。走访后回复「已走访 %s」。"
+	TextEscalateVisits   = "【走访逾期】%s本月还没有走访的结对户：\n%s"
+	TextRemindAttendance = "【驻村提醒】本月您已在村 %d 天，照现在的进度到月底约 %d 天，达不到每月不少于 20 天的要求。在村时请回复「在村」记录。"
+	TextAttendanceList   = "【驻村情况】%s本月在村天数可能不足 20 天的：\n%s"
+	TextRemindDue        = "【整改期限】任务 %s（%s）%s到期（%s）。完成后请回复「销号 %s 说明」。"
+	TextOverdueOwner     = "【整改逾期】任务 %s（%s）已超过期限 %s，逾期 %d 天。完成后请回复「销号 %s 说明」。"
+	TextOverdueLeader    = "【整改逾期汇总】您负责的以下任务已逾期：\n%s"
+)

@@ -87,7 +87,7 @@ func defaultConfig() Config {
 		DataDir: "data", Store: "embedded", RedisPrefix: "policybot:", RedisTimeout: Duration(time.Second),
 		Listen: "127.0.0.1:8080", WeChatPath: "/wechat", WeChatMaxSkew: Duration(300 * time.Second),
 		WeChatBudget: Duration(4 * time.Second), LogLevel: "info",
-		QuizRoundSize: 5, QuizIdle: Duration(30 * time.Minute), QuizDailyAt: "09:00", QuietHours: "21:00-08:00",
+		QuizRoundSize: 5, QuizIdle: Duration(30 * time.Minute), QuizDailyAt: "09:00", QuietHours: "21:00-07:30",
 	}
 }
 
