@@ -321,5 +321,3 @@ func (s *Staff) Send(ctx context.Context, now time.Time, kinds ...string) (SendR
 	}
 	return res, nil
 }
-
-

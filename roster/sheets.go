@@ -116,7 +116,9 @@ func (p *Parsed) addRows(sheet string, rows [][]string) error {
 		if strings.TrimSpace(strings.Join(row, "")) == "" {
 			continue
 		}
-		bad := func(format string, a ...any) { p.Bad = append(p.Bad, RowError{sheet, rowNo, fmt.Sprintf(format, a...)}) }
+		bad := func(format string, a ...any) {
+			p.Bad = append(p.Bad, RowError{sheet, rowNo, fmt.Sprintf(format, a...)})
+		}
 		phone := func(name string) (string, bool) {
 			v := cell(name)
 			ph, ok := NormalizePhone(v)
