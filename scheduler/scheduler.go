@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,10 +31,23 @@ type Job struct {
 	Run   func(ctx context.Context) error
 }
 
+// JobStore is what the scheduler keeps in the store: leases, and each
+// job's last run (for catching up after downtime).
+type JobStore interface {
+	handlers.Locks
+	handlers.Records
+}
+
+// KindJobRun records a job's last run (id: job name).
+const KindJobRun = "jobrun"
+
 // Scheduler runs jobs. Create with New, add jobs, Start, and Stop.
 type Scheduler struct {
 	c      *cron.Cron
-	locks  handlers.Locks
+	locks  JobStore
+	jobs   []scheduled
+	// Now is the clock catch-up compares against (default time.Now).
+	Now func() time.Time
 	owner  string
 	log    *slog.Logger
 	ctx    context.Context
@@ -39,6 +55,7 @@ type Scheduler struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	stats  map[string]*Stats
+	loc    *time.Location
 }
 
 // Stats are a job's counts since start.
@@ -48,8 +65,14 @@ type Stats struct {
 	LastErr                       string
 }
 
-// New returns a scheduler in loc whose jobs take leases from locks.
-func New(loc *time.Location, locks handlers.Locks, log *slog.Logger) *Scheduler {
+type scheduled struct {
+	job   Job
+	sched cron.Schedule
+}
+
+// New returns a scheduler in loc whose jobs take leases from (and record
+// their runs in) the store.
+func New(loc *time.Location, locks JobStore, log *slog.Logger) *Scheduler {
 	b := make([]byte, 8)
 	rand.Read(b)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -57,7 +80,7 @@ func New(loc *time.Location, locks handlers.Locks, log *slog.Logger) *Scheduler 
 		log = slog.Default()
 	}
 	return &Scheduler{c: cron.New(cron.WithLocation(loc)), locks: locks, owner: hex.EncodeToString(b), log: log,
-		ctx: ctx, cancel: cancel, stats: map[string]*Stats{}}
+		ctx: ctx, cancel: cancel, stats: map[string]*Stats{}, loc: loc}
 }
 
 // Add registers a job; the spec is checked here.
@@ -84,7 +107,65 @@ func (s *Scheduler) Add(j Job) error {
 	if err != nil {
 		return fmt.Errorf("scheduler: job %s: schedule %q: %w", j.Name, j.Spec, err)
 	}
+	sched, _ := cron.ParseStandard(j.Spec)
+	if sched != nil && s.loc != nil && !strings.HasPrefix(j.Spec, "@every") {
+		sched, _ = cron.ParseStandard("CRON_TZ=" + s.loc.String() + " " + j.Spec)
+	}
+	s.jobs = append(s.jobs, scheduled{j, sched})
 	return nil
+}
+
+func (s *Scheduler) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Missed returns the jobs whose scheduled time passed since their last
+// recorded run (the service was down). A job never run before is not
+// missed: it waits for its first time.
+func (s *Scheduler) Missed(ctx context.Context) ([]Job, error) {
+	var out []Job
+	now := s.now()
+	for _, sj := range s.jobs {
+		if sj.job.Local || sj.sched == nil {
+			continue
+		}
+		b, err := s.locks.GetRecord(ctx, KindJobRun, sj.job.Name)
+		if errors.Is(err, handlers.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var last jobRun
+		if err := json.Unmarshal(b, &last); err != nil {
+			continue
+		}
+		if next := sj.sched.Next(last.At); !next.After(now) {
+			out = append(out, sj.job)
+		}
+	}
+	return out, nil
+}
+
+// CatchUp runs once, now, each job whose time passed while the service
+// was down: once, however many times were missed.
+func (s *Scheduler) CatchUp(ctx context.Context) {
+	missed, err := s.Missed(ctx)
+	if err != nil {
+		s.log.Error("scheduler: cannot tell which jobs were missed", "err", err)
+		return
+	}
+	for _, j := range missed {
+		s.log.Info("job missed while down: running it once now", "job", j.Name)
+		s.RunNow(ctx, j)
+	}
+}
+
+type jobRun struct {
+	At time.Time `json:"at"`
 }
 
 // RunNow runs j once under its lease (skipping it when another instance
@@ -128,7 +209,17 @@ func (s *Scheduler) RunNow(ctx context.Context, j Job) (ran bool, err error) {
 	}()
 	start := time.Now()
 	ran = true
+	at := s.now()
 	err = j.Run(jctx)
+	// a run that finished is recorded; one cut short (an error, a crash)
+	// is run again by the next catch-up: jobs are idempotent
+	if err == nil && !j.Local {
+		if b, merr := json.Marshal(jobRun{At: at}); merr == nil {
+			if perr := s.locks.PutRecord(context.WithoutCancel(ctx), KindJobRun, j.Name, b); perr != nil {
+				s.log.Warn("job run not recorded", "job", j.Name, "err", perr)
+			}
+		}
+	}
 	s.count(j.Name, func(st *Stats) {
 		st.Runs++
 		st.Last = start
@@ -166,8 +257,16 @@ func (s *Scheduler) Stats(name string) Stats {
 	return Stats{}
 }
 
-// Start begins running jobs on their schedules.
-func (s *Scheduler) Start() { s.c.Start() }
+// Start runs the jobs missed while the service was down (in the
+// background), then runs jobs on their schedules.
+func (s *Scheduler) Start() {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.CatchUp(s.ctx)
+	}()
+	s.c.Start()
+}
 
 // Stop stops scheduling, cancels running jobs and waits for them.
 func (s *Scheduler) Stop() {

@@ -100,3 +100,49 @@ func TestDailySpec(t *testing.T) {
 		t.Error("25:00 accepted")
 	}
 }
+
+// After downtime, a job whose time passed runs once at start, however
+// many times it was missed; the schedule is read through Schedule.Next on
+// an injected clock, in Asia/Shanghai.
+func TestCatchUpAfterDowntime(t *testing.T) {
+	st, err := embedded.Open(t.TempDir(), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 11, 20, 8, 0, 30, 0, loc)
+	s := New(loc, st, nil)
+	s.Now = func() time.Time { return now }
+	var runs atomic.Int32
+	job := Job{Name: "morning", Spec: "0 8 * * *", Run: func(context.Context) error { runs.Add(1); return nil }}
+	if err := s.Add(job); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.Missed(context.Background()); len(m) != 0 {
+		t.Fatalf("a job never run counts as missed: %v", m)
+	}
+	s.RunNow(context.Background(), job) // ran at 08:00:30 on the 20th
+	for _, c := range []struct {
+		at     time.Time
+		missed bool
+	}{
+		{time.Date(2026, 11, 20, 20, 0, 0, 0, loc), false}, // same day, later
+		{time.Date(2026, 11, 21, 7, 59, 0, 0, loc), false}, // before the next 08:00 Beijing time
+		{time.Date(2026, 11, 21, 8, 0, 0, 0, loc), true},
+		{time.Date(2026, 11, 25, 12, 0, 0, 0, loc), true}, // down for days: still once
+	} {
+		now = c.at
+		m, err := s.Missed(context.Background())
+		if err != nil || (len(m) == 1) != c.missed {
+			t.Errorf("at %s: missed %v (%v), want %v", c.at, m, err, c.missed)
+		}
+	}
+	s.CatchUp(context.Background())
+	if runs.Load() != 2 {
+		t.Errorf("runs %d, want 2 (the first and one catch-up)", runs.Load())
+	}
+	if m, _ := s.Missed(context.Background()); len(m) != 0 {
+		t.Errorf("still missed after catching up: %v", m)
+	}
+}
