@@ -174,6 +174,9 @@ type Queue interface {
 	// dead-letters it with reason when its attempts are used up (dead is
 	// then true). ErrLeaseLost as for Ack.
 	Retry(ctx context.Context, queue, key, token string, notBefore time.Time, reason string) (dead bool, err error)
+	// Bury dead-letters a claimed item now with reason, whatever attempts
+	// are left (an error retrying cannot fix). ErrLeaseLost as for Ack.
+	Bury(ctx context.Context, queue, key, token, reason string) error
 	// DeadLetters lists up to limit dead items (<= 0: all), oldest first.
 	DeadLetters(ctx context.Context, queue string, limit int) ([]DeadLetter, error)
 	// Revive puts a dead item back in the queue with fresh attempts, ready

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"policybot/handlers"
 )
 
@@ -80,6 +82,24 @@ type Config struct {
 	// PlacesFile lists towns and villages ({"镇": ["村", ...]}) people
 	// choose from with 设置 村名. Local mode without one uses a demo list.
 	PlacesFile string `json:"places_file"`
+
+	// Reminder jobs (cron, Asia/Shanghai) and their rules.
+	JobVisits        string   `json:"job_visits"`
+	JobAttendance    string   `json:"job_attendance"`
+	JobDeadlines     string   `json:"job_deadlines"`
+	VisitRemindDay   int      `json:"visit_remind_day"`
+	VisitRemindDay2  int      `json:"visit_remind_day2"`
+	VisitEscalateDay int      `json:"visit_escalate_day"`
+	AttendanceDay    int      `json:"attendance_day"`
+	InviteTTL        Duration `json:"invite_ttl"`
+	// Delivery: messages per second to WeChat across this instance's
+	// workers, and the workers.
+	DeliveryRate    float64 `json:"delivery_rate"`
+	DeliveryWorkers int     `json:"delivery_workers"`
+	// Templates maps a reminder kind (visit, attendance, deadline,
+	// task_closed, daily_quiz) to a template message id; kinds without
+	// one go as customer-service messages.
+	Templates map[string]string `json:"templates"`
 }
 
 func defaultConfig() Config {
@@ -87,6 +107,9 @@ func defaultConfig() Config {
 		DataDir: "data", Store: "embedded", RedisPrefix: "policybot:", RedisTimeout: Duration(time.Second),
 		Listen: "127.0.0.1:8080", WeChatPath: "/wechat", WeChatMaxSkew: Duration(300 * time.Second),
 		WeChatBudget: Duration(4 * time.Second), LogLevel: "info",
+		JobVisits: "0 8 * * *", JobAttendance: "10 8 * * *", JobDeadlines: "20 8 * * *",
+		VisitRemindDay: 20, VisitRemindDay2: 25, VisitEscalateDay: 28, AttendanceDay: 20, InviteTTL: Duration(72 * time.Hour),
+		DeliveryRate: 20, DeliveryWorkers: 4,
 		QuizRoundSize: 5, QuizIdle: Duration(30 * time.Minute), QuizDailyAt: "09:00", QuietHours: "21:00-07:30",
 	}
 }
@@ -163,6 +186,19 @@ func (c *Config) Validate() error {
 	}
 	if c.QuizIdle < Duration(time.Minute) {
 		errs = append(errs, errors.New("quiz_idle: at least 1m"))
+	}
+	for name, spec := range map[string]string{"job_visits": c.JobVisits, "job_attendance": c.JobAttendance, "job_deadlines": c.JobDeadlines} {
+		if _, err := cron.ParseStandard(spec); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not a cron schedule (minute hour day month weekday): %v", name, spec, err))
+		}
+	}
+	for name, d := range map[string]int{"visit_remind_day": c.VisitRemindDay, "visit_remind_day2": c.VisitRemindDay2, "visit_escalate_day": c.VisitEscalateDay, "attendance_day": c.AttendanceDay} {
+		if d < 1 || d > 28 {
+			errs = append(errs, fmt.Errorf("%s: %d is outside 1..28", name, d))
+		}
+	}
+	if c.DeliveryRate <= 0 || c.DeliveryWorkers < 1 {
+		errs = append(errs, errors.New("delivery_rate must be > 0 and delivery_workers >= 1"))
 	}
 	if _, err := handlers.ParseClock(c.QuizDailyAt); err != nil {
 		errs = append(errs, fmt.Errorf("quiz_daily_at: %w", err))
@@ -306,6 +342,17 @@ func applyEnv(c *Config, getenv func(string) string) error {
 				sep = ","
 			}
 			f.Set(reflect.ValueOf(strings.Split(val, sep)))
+		case reflect.Map: // templates: kind=id,kind=id
+			m := map[string]string{}
+			for _, pair := range strings.Split(val, ",") {
+				k, v, ok := strings.Cut(pair, "=")
+				if !ok {
+					errs = append(errs, fmt.Errorf("%s: want kind=id,kind=id, got %q", name, val))
+					break
+				}
+				m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+			f.Set(reflect.ValueOf(m))
 		}
 	}
 	return errors.Join(errs...)

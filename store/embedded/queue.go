@@ -305,6 +305,13 @@ func (s *Store) Retry(_ context.Context, queue, key, token string, notBefore tim
 	return dead, nil
 }
 
+// Bury implements handlers.Queue.
+func (s *Store) Bury(_ context.Context, queue, key, token, reason string) error {
+	return s.withClaim("bury", queue, key, token, func(b qbuckets, st *itemState) error {
+		return s.bury(b, st, reason)
+	})
+}
+
 // DeadLetters implements handlers.Queue.
 func (s *Store) DeadLetters(_ context.Context, queue string, limit int) ([]handlers.DeadLetter, error) {
 	out := []handlers.DeadLetter{}

@@ -97,7 +97,7 @@ local st = cjson.decode(raw)
 if st.t == nil or st.t ~= ARGV[2] then return 0 end
 local now = tonumber(ARGV[5])
 st.t = nil
-if st.a >= st.m then
+if st.a >= st.m or ARGV[6] == '1' then
   st.r = ARGV[4]
   st.at = now
   redis.call('HDEL', KEYS[1], ARGV[1])
@@ -183,7 +183,7 @@ func (s *Store) Retry(ctx context.Context, queue, key, token string, notBefore t
 	items, due, dead, _ := s.qkeys(queue)
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	n, err := retryScript.Run(ctx, s.c, []string{items, due, dead}, key, token, notBefore.UnixMilli(), reason, s.now().UnixMilli()).Int()
+	n, err := retryScript.Run(ctx, s.c, []string{items, due, dead}, key, token, notBefore.UnixMilli(), reason, s.now().UnixMilli(), "0").Int()
 	if err != nil {
 		return false, wrap("retry", err)
 	}
@@ -191,6 +191,21 @@ func (s *Store) Retry(ctx context.Context, queue, key, token string, notBefore t
 		return false, fmt.Errorf("retry %s/%s: %w", queue, key, handlers.ErrLeaseLost)
 	}
 	return n == 2, nil
+}
+
+// Bury implements handlers.Queue.
+func (s *Store) Bury(ctx context.Context, queue, key, token, reason string) error {
+	items, due, dead, _ := s.qkeys(queue)
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	n, err := retryScript.Run(ctx, s.c, []string{items, due, dead}, key, token, 0, reason, s.now().UnixMilli(), "1").Int()
+	if err != nil {
+		return wrap("bury", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("bury %s/%s: %w", queue, key, handlers.ErrLeaseLost)
+	}
+	return nil
 }
 
 // DeadLetters implements handlers.Queue.

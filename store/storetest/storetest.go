@@ -398,6 +398,18 @@ func testQueueRetryAndDeadLetter(t *testing.T, h Harness) {
 	if dl := mk[[]handlers.DeadLetter](t)(s.DeadLetters(ctx(), "out", 0)); len(dl) != 0 {
 		t.Fatalf("revived item still dead: %+v", dl)
 	}
+	// Bury: dead now, with attempts left; a stale token cannot
+	if err := s.Bury(ctx(), "out", "k", "stale-token", "x"); !errors.Is(err, handlers.ErrLeaseLost) {
+		t.Fatalf("bury with a stale token: %v", err)
+	}
+	noErr(t, s.Bury(ctx(), "out", "k", c.Token, "40003 invalid openid"))
+	dl = mk[[]handlers.DeadLetter](t)(s.DeadLetters(ctx(), "out", 0))
+	if len(dl) != 1 || dl[0].Key != "k" || dl[0].Reason != "40003 invalid openid" {
+		t.Fatalf("buried = %+v", dl)
+	}
+	if _, err := s.Claim(ctx(), "out", time.Minute); !errors.Is(err, handlers.ErrQueueEmpty) {
+		t.Fatalf("a buried item was claimed: %v", err)
+	}
 }
 
 func testQueueDeadAfterRepeatedCrashes(t *testing.T, h Harness) {
