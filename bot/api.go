@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/silenceper/wechat/v2/credential"
+
+	"policybot/handlers"
 )
 
 // APIError is an error reported by the WeChat API. Decide on Code only:
@@ -25,16 +28,23 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("wechat %s: errcode %d: %s", e.Op, e.Code, e.Msg)
 }
 
-// Permanent reports whether sending again later cannot help: the person
-// does not follow, the openid is wrong, the account lacks the right, the
-// 48-hour window is closed or the per-person quota is used. A delivery
-// pipeline gives such a message up instead of retrying it.
-func (e *APIError) Permanent() bool {
+// Disposition tells a delivery pipeline what to do after this error:
+// 43004 (not following) stop and mark the person; 40003/40037 (bad openid
+// or template id) dead-letter; 45009 (daily quota) wait for tomorrow;
+// 45015/45047/48001 (window closed, per-person quota, no permission) give
+// up; anything else (-1 busy, unknown codes) retry with backoff.
+func (e *APIError) Disposition() handlers.Disposition {
 	switch e.Code {
-	case ErrCodeOutOfWindow, ErrCodeOverQuota, ErrCodeNoPermission, ErrCodeNotFollowing, ErrCodeInvalidOpenID:
-		return true
+	case ErrCodeNotFollowing:
+		return handlers.NotFollowing
+	case ErrCodeInvalidOpenID, ErrCodeInvalidTemplate:
+		return handlers.Bury
+	case ErrCodeDailyQuota:
+		return handlers.WaitTomorrow
+	case ErrCodeOutOfWindow, ErrCodeOverQuota, ErrCodeNoPermission:
+		return handlers.GiveUp
 	}
-	return false
+	return handlers.Retry
 }
 
 // Error codes the bot acts on (../shared/wechat-samples/api_responses/error_codes.json).
@@ -47,6 +57,8 @@ const (
 	ErrCodeNotFollowing  = 43004
 	ErrCodeDailyQuota    = 45009
 	ErrCodeInvalidOpenID = 40003
+	// ErrCodeInvalidTemplate: the template id is wrong.
+	ErrCodeInvalidTemplate = 40037
 )
 
 // TokenSource hands out access tokens.
@@ -83,6 +95,11 @@ func (a *API) client() *http.Client {
 // post sends body to path with the access token. On 40001/42001 it
 // refreshes the token once and retries once.
 func (a *API) post(ctx context.Context, op, path string, body []byte) error {
+	return a.postFor(ctx, op, path, body, nil)
+}
+
+// postFor is post that also decodes a successful response into out.
+func (a *API) postFor(ctx context.Context, op, path string, body []byte, out any) error {
 	for attempt := 0; attempt < 2; attempt++ {
 		get := a.Tokens.Token
 		if attempt == 1 {
@@ -118,6 +135,11 @@ func (a *API) post(ctx context.Context, op, path string, body []byte) error {
 		}
 		switch ce.ErrCode {
 		case 0:
+			if out != nil {
+				if err := json.Unmarshal(data, out); err != nil {
+					return fmt.Errorf("wechat %s: unreadable response: %w", op, err)
+				}
+			}
 			return nil
 		case ErrCodeInvalidToken, ErrCodeTokenExpired:
 			if attempt == 0 {
@@ -134,6 +156,49 @@ func (a *API) post(ctx context.Context, op, path string, body []byte) error {
 func (a *API) SendText(ctx context.Context, openid, text string) error {
 	body, _ := json.Marshal(map[string]any{"touser": openid, "msgtype": "text", "text": map[string]string{"content": text}})
 	return a.post(ctx, "customer-service send", "/cgi-bin/message/custom/send", body)
+}
+
+// TemplateFieldRunes is the most characters a template field keeps: WeChat
+// shows at most 20 of a thing/name field, so values are cut to fit.
+const TemplateFieldRunes = 20
+
+// SendTemplate sends a template message and returns its msgid (which
+// TEMPLATESENDJOBFINISH reports on later). Values longer than
+// TemplateFieldRunes are cut with "…".
+func (a *API) SendTemplate(ctx context.Context, openid, templateID string, fields map[string]string) (string, error) {
+	data := map[string]map[string]string{}
+	for k, v := range fields {
+		if r := []rune(v); len(r) > TemplateFieldRunes {
+			v = string(r[:TemplateFieldRunes-1]) + "…"
+		}
+		data[k] = map[string]string{"value": v}
+	}
+	body, _ := json.Marshal(map[string]any{"touser": openid, "template_id": templateID, "data": data})
+	var out struct {
+		MsgID json.Number `json:"msgid"`
+	}
+	if err := a.postFor(ctx, "template send", "/cgi-bin/message/template/send", body, &out); err != nil {
+		return "", err
+	}
+	return out.MsgID.String(), nil
+}
+
+// CreateQRScene creates a temporary QR code for scene (a string scene,
+// at most 64 characters) valid for ttl (at most 30 days), and returns the
+// address of its image.
+func (a *API) CreateQRScene(ctx context.Context, scene string, ttl time.Duration) (string, error) {
+	body, _ := json.Marshal(map[string]any{"expire_seconds": int(ttl.Seconds()), "action_name": "QR_STR_SCENE",
+		"action_info": map[string]any{"scene": map[string]string{"scene_str": scene}}})
+	var out struct {
+		Ticket string `json:"ticket"`
+	}
+	if err := a.postFor(ctx, "qrcode create", "/cgi-bin/qrcode/create", body, &out); err != nil {
+		return "", err
+	}
+	if out.Ticket == "" {
+		return "", fmt.Errorf("wechat qrcode create: no ticket in the response")
+	}
+	return "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=" + url.QueryEscape(out.Ticket), nil
 }
 
 // CreateMenu replaces the custom menu with menuJSON ({"button": [...]}).

@@ -127,6 +127,7 @@ func DefaultRouter(a *Asker, rec Records) *Router {
 		"view_miniprogram", "subscribe_msg_popup_event", "subscribe_msg_change_event", "subscribe_msg_sent_event"} {
 		r.Event(e, RecordEventIntent(rec))
 	}
+	r.Event("TEMPLATESENDJOBFINISH", TemplateFinishIntent(rec))
 	r.Event(string(KindMedia), TextIntent(TextAskTyped))
 	r.Event(string(KindUnknown), TextIntent(TextAskTyped))
 	return r

@@ -6,31 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"policybot/handlers"
 )
 
-// Sender sends one text to one person (bot.API, or bot.Outbox in local
-// mode).
+// Sender sends one text to one person as a customer-service message
+// (bot.API, or bot.Outbox in local mode).
 type Sender interface {
 	SendText(ctx context.Context, openid, text string) error
 }
 
-// KindDelivery records the outcome of every queued message (id: the
-// queue key; index "status" = sent|failed|dead, "day").
-const KindDelivery = "delivery"
-
-// Delivery is the record of one message's outcome.
-type Delivery struct {
-	Key      string    `json:"key"`
-	To       string    `json:"to"`
-	Kind     string    `json:"kind"`
-	Status   string    `json:"status"` // sent, failed (given up: permanent), dead (attempts used up)
-	Reason   string    `json:"reason,omitempty"`
-	Attempts int       `json:"attempts"`
-	At       time.Time `json:"at"`
+// TemplateSender sends template messages (bot.API).
+type TemplateSender interface {
+	SendTemplate(ctx context.Context, openid, templateID string, fields map[string]string) (msgid string, err error)
 }
 
 // DeliveryStore is what the pipeline needs.
@@ -39,14 +30,25 @@ type DeliveryStore interface {
 	handlers.Records
 }
 
-// Deliverer drains a queue of handlers.OutboundText through a Sender:
-// each item is sent by one worker at a time (a lease), acknowledged when
-// sent, retried with backoff on a transient error, given up on a
-// permanent one (the error says so with a Permanent() bool method), and
-// dead-lettered when its attempts are used up. Every outcome is recorded.
-// A worker that dies mid-send leaves the item to come back when its lease
-// ends, so a message is never lost; it can be sent twice only if a send
-// succeeded and the process died before the acknowledgement.
+// Deliverer drains a queue of handlers.OutboundText: the stages of
+// prometheus/alertmanager's notify (skip what was sent → rate limit →
+// send → record → ack), with WeChat's errors mapped to what to do
+// (handlers.Disposition):
+//
+//   - sent: the delivery record is written first, then the item acked;
+//     a worker that died between the two finds the record and acks
+//     without sending again;
+//   - retry (timeouts, 5xx, -1): again after a backoff, until the item's
+//     attempts are used up (dead letter);
+//   - wait tomorrow (45009 daily quota): again after midnight;
+//   - not following (43004): the person is marked, the item dropped;
+//   - give up (45015, 45047, 48001): recorded as failed, dropped;
+//   - bury (40003, 40037): dead letter with the reason.
+//
+// A worker that dies mid-send leaves the item to come back when its
+// lease ends: nothing is lost. The one window where a message can go out
+// twice is a crash after WeChat accepted it and before the record is
+// written (WeChat's API takes no idempotency key).
 type Deliverer struct {
 	Store   DeliveryStore
 	Queue   string
@@ -54,34 +56,55 @@ type Deliverer struct {
 	Workers int           // default 2
 	Lease   time.Duration // default 1 min; bounds one send
 	Poll    time.Duration // wait when the queue is empty; default 1 s
+	// Rate is messages per second across the workers (0: no limit).
+	Rate float64
+	// Templates maps a message kind to a template id: those kinds go as
+	// template messages when the Sender can (TemplateSender), the rest as
+	// customer-service messages.
+	Templates map[string]string
+	// TemplateFields names the template's fields for the message's parts
+	// (title, content, time); default thing1, thing2, time3.
+	TemplateFields map[string]string
 	// Backoff is the wait before attempt n+1; default 30 s × 2^(n−1), at most 30 min.
 	Backoff func(attempt int) time.Duration
 	Now     func() time.Time
+	Loc     *time.Location
 	Log     *slog.Logger
+
+	once    sync.Once
+	limiter *limiter
 }
 
 func (d *Deliverer) defaults() {
-	if d.Workers <= 0 {
-		d.Workers = 2
-	}
-	if d.Lease <= 0 {
-		d.Lease = time.Minute
-	}
-	if d.Poll <= 0 {
-		d.Poll = time.Second
-	}
-	if d.Backoff == nil {
-		d.Backoff = func(n int) time.Duration {
-			b := 30 * time.Second << min(n-1, 6)
-			return min(b, 30*time.Minute)
+	d.once.Do(func() {
+		if d.Workers <= 0 {
+			d.Workers = 2
 		}
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	if d.Log == nil {
-		d.Log = slog.Default()
-	}
+		if d.Lease <= 0 {
+			d.Lease = time.Minute
+		}
+		if d.Poll <= 0 {
+			d.Poll = time.Second
+		}
+		if d.Backoff == nil {
+			d.Backoff = func(n int) time.Duration {
+				return min(30*time.Second<<min(max(n-1, 0), 6), 30*time.Minute)
+			}
+		}
+		if d.Now == nil {
+			d.Now = time.Now
+		}
+		if d.Loc == nil {
+			d.Loc = handlers.ChinaTime()
+		}
+		if d.Log == nil {
+			d.Log = slog.Default()
+		}
+		if d.TemplateFields == nil {
+			d.TemplateFields = map[string]string{"title": "thing1", "content": "thing2", "time": "time3"}
+		}
+		d.limiter = newLimiter(d.Rate)
+	})
 }
 
 // Run delivers until ctx ends, then returns once every worker has
@@ -114,62 +137,181 @@ func (d *Deliverer) Run(ctx context.Context) {
 // nothing ready (or could not be reached: err).
 func (d *Deliverer) Once(ctx context.Context) (worked bool, err error) {
 	d.defaults()
+	if err := d.limiter.wait(ctx); err != nil {
+		return false, nil
+	}
 	it, err := d.Store.Claim(ctx, d.Queue, d.Lease)
 	if errors.Is(err, handlers.ErrQueueEmpty) {
+		d.limiter.giveBack()
 		return false, nil
 	}
 	if err != nil {
+		d.limiter.giveBack()
 		return false, err
 	}
-	// the send must finish inside the lease, and survive ctx's end so a
-	// shutdown does not cut a send in half
+	// the send must end inside the lease, and a shutdown must not cut it
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.Lease*9/10)
 	defer cancel()
+	rec := handlers.Delivery{Key: it.Key, Attempts: it.Attempt}
+	if prev, err := handlers.GetDelivery(sctx, d.Store, it.Key); err == nil && (prev.Status == "sent" || prev.Status == "delivered") {
+		// sent by a worker that died before acking: finish, do not resend
+		return true, d.ack(sctx, it)
+	}
 	var msg handlers.OutboundText
 	if err := json.Unmarshal(it.Payload, &msg); err != nil || msg.To == "" || msg.Text == "" {
-		d.finish(sctx, it, "failed", fmt.Sprintf("unreadable payload: %v", err), "")
-		return true, d.Store.Ack(sctx, d.Queue, it.Key, it.Token)
+		return true, d.bury(sctx, it, rec, fmt.Sprintf("unreadable payload: %v", err))
 	}
-	sendErr := d.Sender.SendText(sctx, msg.To, msg.Text)
-	var perm interface{ Permanent() bool }
-	switch {
-	case sendErr == nil:
-		if err := d.Store.Ack(sctx, d.Queue, it.Key, it.Token); err != nil {
-			// lease lost: someone else holds it now; they will ack or resend
-			d.Log.Warn("delivery: sent but not acknowledged", "key", it.Key, "err", err)
-			return true, nil
+	rec.To, rec.Kind = msg.To, msg.Kind
+	sendErr := d.send(sctx, msg, &rec)
+	if sendErr == nil {
+		rec.Status, rec.At = "sent", d.Now()
+		if err := handlers.PutDelivery(sctx, d.Store, rec); err != nil {
+			d.Log.Error("delivery: sent but not recorded", "key", it.Key, "err", err)
 		}
-		d.finish(sctx, it, "sent", "", msg.Kind, msg.To)
-	case errors.As(sendErr, &perm) && perm.Permanent():
-		if err := d.Store.Ack(sctx, d.Queue, it.Key, it.Token); err != nil {
-			return true, nil
+		return true, d.ack(sctx, it)
+	}
+	reason := sendErr.Error()
+	switch handlers.DispositionOf(sendErr) {
+	case handlers.NotFollowing:
+		if err := handlers.MarkNotFollowing(sctx, d.Store, msg.To, d.Now()); err != nil {
+			d.Log.Warn("delivery: follower not marked", "err", err)
 		}
-		d.finish(sctx, it, "failed", sendErr.Error(), msg.Kind, msg.To)
+		return true, d.fail(sctx, it, rec, reason)
+	case handlers.GiveUp:
+		return true, d.fail(sctx, it, rec, reason)
+	case handlers.Bury:
+		return true, d.bury(sctx, it, rec, reason)
+	case handlers.WaitTomorrow:
+		lt := d.Now().In(d.Loc)
+		tomorrow := time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 5, 0, 0, d.Loc)
+		return true, d.retry(sctx, it, rec, tomorrow, reason)
 	default:
-		dead, err := d.Store.Retry(sctx, d.Queue, it.Key, it.Token, d.Now().Add(d.Backoff(it.Attempt)), sendErr.Error())
-		if err != nil {
-			return true, nil
-		}
-		if dead {
-			d.finish(sctx, it, "dead", sendErr.Error(), msg.Kind, msg.To)
-		} else {
-			d.Log.Info("delivery: will retry", "key", it.Key, "attempt", it.Attempt, "err", sendErr)
-		}
+		return true, d.retry(sctx, it, rec, d.Now().Add(d.Backoff(it.Attempt)), reason)
 	}
-	return true, nil
 }
 
-func (d *Deliverer) finish(ctx context.Context, it *handlers.Claimed, status, reason, kind string, to ...string) {
-	rec := Delivery{Key: it.Key, Kind: kind, Status: status, Reason: reason, Attempts: it.Attempt, At: d.Now()}
-	if len(to) > 0 {
-		rec.To = to[0]
+// send picks the channel: a template message when the kind has a
+// template and the sender can, else a customer-service message.
+func (d *Deliverer) send(ctx context.Context, msg handlers.OutboundText, rec *handlers.Delivery) error {
+	if id := d.Templates[msg.Kind]; id != "" {
+		if ts, ok := d.Sender.(TemplateSender); ok {
+			rec.Channel = "template"
+			title, content := splitTitle(msg.Text)
+			fields := map[string]string{
+				d.TemplateFields["title"]:   title,
+				d.TemplateFields["content"]: content,
+				d.TemplateFields["time"]:    d.Now().In(d.Loc).Format("2006-01-02 15:04"),
+			}
+			msgid, err := ts.SendTemplate(ctx, msg.To, id, fields)
+			rec.MsgID = msgid
+			return err
+		}
 	}
-	b, _ := json.Marshal(rec)
-	if err := d.Store.PutRecord(ctx, KindDelivery, it.Key, b,
-		handlers.IndexEntry{Name: "status", Value: status}, handlers.IndexEntry{Name: "day", Value: rec.At.Format("2006-01-02")}); err != nil {
-		d.Log.Error("delivery: outcome not recorded", "key", it.Key, "status", status, "err", err)
+	rec.Channel = "custom"
+	return d.Sender.SendText(ctx, msg.To, msg.Text)
+}
+
+// splitTitle takes "【走访提醒】本月…" apart into 走访提醒 and the rest.
+func splitTitle(text string) (string, string) {
+	if strings.HasPrefix(text, "【") {
+		if i := strings.Index(text, "】"); i > 0 {
+			return text[len("【"):i], strings.TrimSpace(text[i+len("】"):])
+		}
 	}
-	if status != "sent" {
-		d.Log.Warn("delivery: message given up", "key", it.Key, "status", status, "reason", reason)
+	return "通知", text
+}
+
+func (d *Deliverer) ack(ctx context.Context, it *handlers.Claimed) error {
+	if err := d.Store.Ack(ctx, d.Queue, it.Key, it.Token); err != nil && !errors.Is(err, handlers.ErrLeaseLost) {
+		return err
 	}
+	return nil
+}
+
+func (d *Deliverer) fail(ctx context.Context, it *handlers.Claimed, rec handlers.Delivery, reason string) error {
+	rec.Status, rec.Reason, rec.At = "failed", reason, d.Now()
+	d.record(ctx, rec)
+	return d.ack(ctx, it)
+}
+
+func (d *Deliverer) bury(ctx context.Context, it *handlers.Claimed, rec handlers.Delivery, reason string) error {
+	rec.Status, rec.Reason, rec.At = "dead", reason, d.Now()
+	d.record(ctx, rec)
+	if err := d.Store.Bury(ctx, d.Queue, it.Key, it.Token, reason); err != nil && !errors.Is(err, handlers.ErrLeaseLost) {
+		return err
+	}
+	return nil
+}
+
+func (d *Deliverer) retry(ctx context.Context, it *handlers.Claimed, rec handlers.Delivery, at time.Time, reason string) error {
+	dead, err := d.Store.Retry(ctx, d.Queue, it.Key, it.Token, at, reason)
+	if err != nil {
+		if errors.Is(err, handlers.ErrLeaseLost) {
+			return nil
+		}
+		return err
+	}
+	if dead {
+		rec.Status, rec.Reason, rec.At = "dead", reason, d.Now()
+		d.record(ctx, rec)
+	} else {
+		d.Log.Info("delivery: will retry", "key", it.Key, "attempt", it.Attempt, "at", at, "err", reason)
+	}
+	return nil
+}
+
+func (d *Deliverer) record(ctx context.Context, rec handlers.Delivery) {
+	if err := handlers.PutDelivery(ctx, d.Store, rec); err != nil {
+		d.Log.Error("delivery: outcome not recorded", "key", rec.Key, "status", rec.Status, "err", err)
+	}
+	d.Log.Warn("delivery: message not sent", "key", rec.Key, "status", rec.Status, "reason", rec.Reason)
+}
+
+// limiter spaces sends evenly at rate per second across workers.
+type limiter struct {
+	mu       sync.Mutex
+	interval time.Duration
+	next     time.Time
+}
+
+func newLimiter(rate float64) *limiter {
+	if rate <= 0 {
+		return &limiter{}
+	}
+	return &limiter{interval: time.Duration(float64(time.Second) / rate)}
+}
+
+// wait blocks until the next send may start.
+func (l *limiter) wait(ctx context.Context) error {
+	if l.interval == 0 {
+		return nil
+	}
+	l.mu.Lock()
+	now := time.Now()
+	if l.next.Before(now) {
+		l.next = now
+	}
+	at := l.next
+	l.next = l.next.Add(l.interval)
+	l.mu.Unlock()
+	if d := time.Until(at); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// giveBack returns a slot that was not used (the queue was empty).
+func (l *limiter) giveBack() {
+	if l.interval == 0 {
+		return
+	}
+	l.mu.Lock()
+	l.next = l.next.Add(-l.interval)
+	l.mu.Unlock()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,66 +14,99 @@ import (
 	"policybot/store/embedded"
 )
 
-type permErr struct{ code int }
+type codeErr struct {
+	code int
+	disp handlers.Disposition
+}
 
-func (e permErr) Error() string   { return fmt.Sprintf("errcode %d", e.code) }
-func (e permErr) Permanent() bool { return true }
+func (e codeErr) Error() string                     { return fmt.Sprintf("errcode %d", e.code) }
+func (e codeErr) Disposition() handlers.Disposition { return e.disp }
 
 type fakeSender struct {
-	mu    sync.Mutex
-	sent  map[string][]string
-	fails map[string][]error // per recipient, consumed in order
+	mu        sync.Mutex
+	sent      map[string][]string
+	templates map[string]map[string]string
+	fails     map[string][]error // per recipient, consumed in order
+}
+
+func (f *fakeSender) next(to string) error {
+	if errs := f.fails[to]; len(errs) > 0 {
+		f.fails[to] = errs[1:]
+		return errs[0]
+	}
+	return nil
 }
 
 func (f *fakeSender) SendText(_ context.Context, to, text string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if errs := f.fails[to]; len(errs) > 0 {
-		f.fails[to] = errs[1:]
-		return errs[0]
+	if err := f.next(to); err != nil {
+		return err
 	}
 	f.sent[to] = append(f.sent[to], text)
 	return nil
 }
 
-func enqueue(t *testing.T, st handlers.Queue, key, to string, attempts int) {
+func (f *fakeSender) SendTemplate(_ context.Context, to, id string, fields map[string]string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.next(to); err != nil {
+		return "", err
+	}
+	f.templates[to] = fields
+	return "msg-" + to, nil
+}
+
+func enqueue(t *testing.T, st handlers.Queue, key, to, kind string, attempts int) {
 	t.Helper()
-	b, _ := json.Marshal(handlers.OutboundText{To: to, Text: "hello " + to, Kind: "test"})
+	b, _ := json.Marshal(handlers.OutboundText{To: to, Text: "【走访提醒】hello " + to, Kind: kind})
 	if _, err := st.Enqueue(context.Background(), "out", handlers.QueueItem{Key: key, Payload: b, MaxAttempts: attempts}); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// Every WeChat error path, against a fake sender.
 func TestDelivererOutcomes(t *testing.T) {
 	st, err := embedded.Open(t.TempDir(), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	ctx := context.Background()
 	transient := errors.New("connection reset")
-	s := &fakeSender{sent: map[string][]string{}, fails: map[string][]error{
-		"flaky": {transient, transient},            // sent on the third try
-		"gone":  {permErr{43004}},                  // not following: give up at once
-		"down":  {transient, transient, transient}, // attempts used up
+	s := &fakeSender{sent: map[string][]string{}, templates: map[string]map[string]string{}, fails: map[string][]error{
+		"flaky":  {transient, codeErr{-1, handlers.Retry}}, // sent on the third try
+		"gone":   {codeErr{43004, handlers.NotFollowing}},  // not following: mark and stop
+		"window": {codeErr{45015, handlers.GiveUp}},        // window closed: give up
+		"bad":    {codeErr{40003, handlers.Bury}},          // bad openid: dead letter now
+		"quota":  {codeErr{45009, handlers.WaitTomorrow}},  // daily quota: tomorrow
+		"down":   {transient, transient, transient},        // attempts used up
 	}}
-	enqueue(t, st, "k-ok", "ok", 0)
-	enqueue(t, st, "k-flaky", "flaky", 5)
-	enqueue(t, st, "k-gone", "gone", 5)
-	enqueue(t, st, "k-down", "down", 3)
-	st.Enqueue(context.Background(), "out", handlers.QueueItem{Key: "k-bad", Payload: []byte("not json")})
+	enqueue(t, st, "k-ok", "ok", "daily_quiz", 0)
+	enqueue(t, st, "k-tpl", "tpl", "visit", 0)
+	enqueue(t, st, "k-flaky", "flaky", "x", 5)
+	enqueue(t, st, "k-gone", "gone", "x", 5)
+	enqueue(t, st, "k-window", "window", "x", 5)
+	enqueue(t, st, "k-bad", "bad", "x", 5)
+	enqueue(t, st, "k-quota", "quota", "x", 5)
+	enqueue(t, st, "k-down", "down", "x", 3)
+	enqueue(t, st, "k-done", "done", "x", 5)
+	st.Enqueue(ctx, "out", handlers.QueueItem{Key: "k-garbage", Payload: []byte("not json")})
+	// k-done was sent by a worker that died before acking
+	handlers.PutDelivery(ctx, st, handlers.Delivery{Key: "k-done", Status: "sent", At: time.Now()})
+
 	d := &Deliverer{Store: st, Queue: "out", Sender: s, Workers: 3, Poll: 10 * time.Millisecond,
-		Backoff: func(int) time.Duration { return 0 }}
-	ctx, cancel := context.WithCancel(context.Background())
+		Templates: map[string]string{"visit": "TPL-VISIT"}, Backoff: func(int) time.Duration { return 0 }}
+	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { d.Run(ctx); close(done) }()
-	want := map[string]string{"k-ok": "sent", "k-flaky": "sent", "k-gone": "failed", "k-down": "dead", "k-bad": "failed"}
+	go func() { d.Run(runCtx); close(done) }()
+	want := map[string]string{"k-ok": "sent", "k-tpl": "sent", "k-flaky": "sent", "k-gone": "failed", "k-window": "failed",
+		"k-bad": "dead", "k-down": "dead", "k-garbage": "dead", "k-done": "sent"}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		got := map[string]string{}
 		for key := range want {
-			if b, err := st.GetRecord(context.Background(), KindDelivery, key); err == nil {
-				var rec Delivery
-				json.Unmarshal(b, &rec)
+			if rec, err := handlers.GetDelivery(ctx, st, key); err == nil {
 				got[key] = rec.Status
 			}
 		}
@@ -80,26 +114,43 @@ func TestDelivererOutcomes(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("outcomes %v, want %v", got, want)
+			t.Fatalf("outcomes\n got %v\nwant %v", got, want)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	cancel()
 	<-done
-	if len(s.sent["ok"]) != 1 || len(s.sent["flaky"]) != 1 || len(s.sent["gone"]) != 0 {
+	if len(s.sent["ok"]) != 1 || len(s.sent["flaky"]) != 1 || len(s.sent["done"]) != 0 || len(s.sent["tpl"]) != 0 {
 		t.Errorf("sent %v", s.sent)
 	}
-	dead, err := st.DeadLetters(context.Background(), "out", 0)
-	if err != nil || len(dead) != 1 || dead[0].Key != "k-down" {
-		t.Errorf("dead letters %+v %v", dead, err)
+	if f := s.templates["tpl"]; f["thing1"] != "走访提醒" || f["thing2"] != "hello tpl" {
+		t.Errorf("template fields %v", f)
 	}
-	if _, err := st.Claim(context.Background(), "out", time.Minute); !errors.Is(err, handlers.ErrQueueEmpty) {
-		t.Errorf("queue not drained: %v", err)
+	if rec, _ := handlers.GetDelivery(ctx, st, "k-tpl"); rec.Channel != "template" || rec.MsgID != "msg-tpl" {
+		t.Errorf("template record %+v", rec)
 	}
-	b, _ := st.GetRecord(context.Background(), KindDelivery, "k-flaky")
-	var rec Delivery
-	json.Unmarshal(b, &rec)
-	if rec.Attempts != 3 || rec.To != "flaky" {
-		t.Errorf("flaky record %+v", rec)
+	// WeChat confirms the template message later
+	intent := handlers.TemplateFinishIntent(st)
+	intent.Handle(ctx, handlers.Message{User: "tpl", Kind: handlers.KindEvent, Event: "TEMPLATESENDJOBFINISH", EventKey: "msg-tpl:success", At: time.Now()})
+	if rec, _ := handlers.GetDelivery(ctx, st, "k-tpl"); rec.Status != "delivered" {
+		t.Errorf("after TEMPLATESENDJOBFINISH: %+v", rec)
+	}
+	if b, err := st.GetRecord(ctx, handlers.KindFollower, "gone"); err != nil || !strings.Contains(string(b), `"following":false`) {
+		t.Errorf("43004 did not mark the follower: %s %v", b, err)
+	}
+	dead, _ := st.DeadLetters(ctx, "out", 0)
+	reasons := map[string]string{}
+	for _, dl := range dead {
+		reasons[dl.Key] = dl.Reason
+	}
+	if reasons["k-bad"] != "errcode 40003" || reasons["k-down"] == "" || len(dead) != 3 {
+		t.Errorf("dead letters %v", reasons)
+	}
+	// the quota item waits for tomorrow: still queued, not ready, not dead
+	if _, err := st.Claim(ctx, "out", time.Minute); !errors.Is(err, handlers.ErrQueueEmpty) {
+		t.Errorf("quota item ready again today: %v", err)
+	}
+	if _, err := handlers.GetDelivery(ctx, st, "k-quota"); !errors.Is(err, handlers.ErrNotFound) {
+		t.Errorf("quota item has an outcome already: %v", err)
 	}
 }

@@ -43,11 +43,11 @@ const KindJobRun = "jobrun"
 
 // Scheduler runs jobs. Create with New, add jobs, Start, and Stop.
 type Scheduler struct {
-	c      *cron.Cron
-	locks  JobStore
-	jobs   []scheduled
+	c     *cron.Cron
+	locks JobStore
+	jobs  []scheduled
 	// Now is the clock catch-up compares against (default time.Now).
-	Now func() time.Time
+	Now    func() time.Time
 	owner  string
 	log    *slog.Logger
 	ctx    context.Context
