@@ -301,6 +301,10 @@ func (s *Staff) Send(ctx context.Context, now time.Time, kinds ...string) (SendR
 		return SendResult{}, err
 	}
 	res := SendResult{Planned: len(rs)}
+	// planned for now (a job) or for another moment (the command line's
+	// --at): either way they go out from the Staff's clock on, outside
+	// quiet hours
+	notBefore := OutsideQuiet(s.now(), s.Remind.withDefaults().Quiet, s.loc())
 	for _, r := range rs {
 		if r.OpenID == "" {
 			// not reachable until they bind; planned again next run
@@ -311,7 +315,7 @@ func (s *Staff) Send(ctx context.Context, now time.Time, kinds ...string) (SendR
 		if err != nil {
 			return res, err
 		}
-		if _, err := s.Store.Enqueue(ctx, DailyQueue, QueueItem{Key: r.Key, Payload: payload, NotBefore: r.NotBefore}); err != nil {
+		if _, err := s.Store.Enqueue(ctx, DailyQueue, QueueItem{Key: r.Key, Payload: payload, NotBefore: notBefore}); err != nil {
 			return res, fmt.Errorf("queue reminder: %w", err)
 		}
 		res.Queued++

@@ -23,6 +23,9 @@ Usage:
   policybot eval [--calibrate] FILE.jsonl      grade the answers against a question set
   policybot kb [--passages]                    list the loaded documents and passages
   policybot quiz export|import|report|daily    the question bank, imports from .xlsx, 知晓率 figures
+  policybot roster import|export|invite         staff, pairings and tasks from spreadsheets; binding codes
+  policybot remind [--dry-run] [--at T] [--json] the reminders due at a moment; without --dry-run, send them
+  policybot deliveries [--failed]              what went out, and what did not and why
   policybot store check                        open the configured store and prove it works
   policybot config                             print the effective settings (secrets masked)
 
@@ -50,15 +53,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) int{
-		"ask":      cmdAsk,
-		"eval":     cmdEval,
-		"kb":       cmdKB,
-		"store":    cmdStore,
-		"config":   cmdConfig,
-		"serve":    cmdServe,
-		"menu":     cmdMenu,
-		"loadtest": cmdLoadtest,
-		"quiz":     cmdQuiz,
+		"ask":        cmdAsk,
+		"eval":       cmdEval,
+		"kb":         cmdKB,
+		"store":      cmdStore,
+		"config":     cmdConfig,
+		"serve":      cmdServe,
+		"menu":       cmdMenu,
+		"loadtest":   cmdLoadtest,
+		"quiz":       cmdQuiz,
+		"roster":     cmdRoster,
+		"remind":     cmdRemind,
+		"deliveries": cmdDeliveries,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

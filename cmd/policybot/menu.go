@@ -15,14 +15,17 @@ import (
 )
 
 // defaultMenu is pushed when no --file is given: 政策问答 / 政策答题
-// (答题, 排行榜) / 使用帮助. 我的任务 comes with the roster work.
+// (开始答题, 本周排行) / 我的 (我的任务, 使用帮助).
 var defaultMenu = map[string]any{"button": []map[string]any{
 	{"type": "click", "name": "政策问答", "key": handlers.ClickAsk},
 	{"name": "政策答题", "sub_button": []map[string]any{
 		{"type": "click", "name": "开始答题", "key": handlers.ClickQuiz},
 		{"type": "click", "name": "本周排行", "key": handlers.ClickRank},
 	}},
-	{"type": "click", "name": "使用帮助", "key": handlers.ClickHelp},
+	{"name": "我的", "sub_button": []map[string]any{
+		{"type": "click", "name": "我的任务", "key": handlers.ClickTasks},
+		{"type": "click", "name": "使用帮助", "key": handlers.ClickHelp},
+	}},
 }}
 
 // cmdMenu: `policybot menu push [--file menu.json]` creates the custom menu.

@@ -153,12 +153,30 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	qz := &handlers.Quiz{Store: st, Bank: qs.bank.Load, Cite: kb.Cite, Places: places, RoundSize: cfg.QuizRoundSize,
 		Idle: time.Duration(cfg.QuizIdle), Loc: loc, DailyAt: cfg.QuizDailyAt, Quiet: cfg.QuietHours, Logger: logger}
 	qz.Register(router)
+	staff := staffFor(cfg, st)
+	staff.Quiz, staff.Logger = qz, logger
+	staff.Register(router, st)
 	sched := scheduler.New(loc, st, logger)
 	spec, err := scheduler.DailySpec(cfg.QuizDailyAt)
 	if err == nil {
 		err = sched.Add(scheduler.Job{Name: "daily-quiz", Spec: spec, Lease: 10 * time.Minute, Run: func(ctx context.Context) error {
 			res, err := qz.EnqueueDaily(ctx)
 			logger.Info("daily question queued", "question", res.QuestionID, "subscribers", res.Subscribers, "queued", res.Enqueued, "not_before", res.NotBefore)
+			return err
+		}})
+	}
+	for _, j := range []struct{ name, spec, kind string }{
+		{"visit-reminders", cfg.JobVisits, handlers.RemindVisit},
+		{"attendance", cfg.JobAttendance, handlers.RemindAttendance},
+		{"deadline-alerts", cfg.JobDeadlines, handlers.RemindDeadline},
+	} {
+		if err != nil {
+			break
+		}
+		kind, name := j.kind, j.name
+		err = sched.Add(scheduler.Job{Name: name, Spec: j.spec, Lease: 10 * time.Minute, Run: func(ctx context.Context) error {
+			res, err := staff.Send(ctx, time.Now(), kind)
+			logger.Info("reminders queued", "job", name, "due", res.Planned, "queued", res.Queued, "unbound", res.Unbound)
 			return err
 		}})
 	}
@@ -212,7 +230,8 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	deliver := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Sender: sender, Log: logger}
+	deliver := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Sender: sender, Log: logger,
+		Rate: cfg.DeliveryRate, Workers: cfg.DeliveryWorkers, Templates: cfg.Templates, Loc: loc}
 	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb, sched: sched, quiz: qs, deliver: deliver,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 	addr := "http://" + ln.Addr().String()
