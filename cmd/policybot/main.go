@@ -18,6 +18,7 @@ Usage:
                                                when no WeChat account is configured)
   policybot menu push [--file menu.json]       create the official account's custom menu
   policybot loadtest [--duration 10s]          measure serve against a bare SDK server, signed like WeChat
+  policybot deliverbench [--n 10000]           measure the delivery pipeline: fake API failing 20%, a worker process killed
   policybot ask [--json] [--kb DIR] "问题"     answer one question as a WeChat user would see it
   policybot ask --json -                       answer one question per line of standard input
   policybot eval [--calibrate] FILE.jsonl      grade the answers against a question set
@@ -53,18 +54,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) int{
-		"ask":        cmdAsk,
-		"eval":       cmdEval,
-		"kb":         cmdKB,
-		"store":      cmdStore,
-		"config":     cmdConfig,
-		"serve":      cmdServe,
-		"menu":       cmdMenu,
-		"loadtest":   cmdLoadtest,
-		"quiz":       cmdQuiz,
-		"roster":     cmdRoster,
-		"remind":     cmdRemind,
-		"deliveries": cmdDeliveries,
+		"ask":            cmdAsk,
+		"eval":           cmdEval,
+		"kb":             cmdKB,
+		"store":          cmdStore,
+		"config":         cmdConfig,
+		"serve":          cmdServe,
+		"menu":           cmdMenu,
+		"loadtest":       cmdLoadtest,
+		"quiz":           cmdQuiz,
+		"roster":         cmdRoster,
+		"remind":         cmdRemind,
+		"deliveries":     cmdDeliveries,
+		"deliverbench":   cmdDeliverBench,
+		"deliver-worker": cmdDeliverWorker,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

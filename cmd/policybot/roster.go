@@ -42,6 +42,7 @@ func apiFor(cfg Config, st handlers.Store) *bot.API {
 	if cfg.WeChatAppID == "" || cfg.WeChatSecret == "" {
 		return nil
 	}
+	configureSDK(cfg) // the SDK fetches tokens: point it at wechat_api_base too
 	return &bot.API{Base: cfg.WeChatAPIBase, HTTP: &http.Client{Timeout: 5 * time.Second},
 		Tokens: bot.NewStableTokens(cfg.WeChatAppID, cfg.WeChatSecret, &bot.TokenCache{Store: st})}
 }
