@@ -183,6 +183,20 @@ func (a *API) SendTemplate(ctx context.Context, openid, templateID string, field
 	return out.MsgID.String(), nil
 }
 
+// SendSubscribe sends a subscribe message (订阅通知) the person accepted
+// earlier; 43101 means they did not. Values are cut like SendTemplate's.
+func (a *API) SendSubscribe(ctx context.Context, openid, templateID string, fields map[string]string) error {
+	data := map[string]map[string]string{}
+	for k, v := range fields {
+		if r := []rune(v); len(r) > TemplateFieldRunes {
+			v = string(r[:TemplateFieldRunes-1]) + "…"
+		}
+		data[k] = map[string]string{"value": v}
+	}
+	body, _ := json.Marshal(map[string]any{"touser": openid, "template_id": templateID, "data": data})
+	return a.post(ctx, "subscribe send", "/cgi-bin/message/subscribe/bizsend", body)
+}
+
 // CreateQRScene creates a temporary QR code for scene (a string scene,
 // at most 64 characters) valid for ttl (at most 30 days), and returns the
 // address of its image.

@@ -49,9 +49,12 @@ type round struct {
 
 // OutboundText is the payload of a queued message to one person.
 type OutboundText struct {
-	To   string `json:"to"`
+	To   string `json:"to"` // openid
 	Text string `json:"text"`
 	Kind string `json:"kind"`
+	// Phone of a member of staff, for channels that reach people by
+	// number (WeCom); empty for households.
+	Phone string `json:"phone,omitempty"`
 }
 
 // QuizStore is what the quiz needs from the store.

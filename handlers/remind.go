@@ -286,7 +286,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// SendResult counts one run of Send.
+// SendResult counts one run of Send. Unbound counts reminders to people
+// who have not bound WeChat (queued all the same with ReachByPhone).
 type SendResult struct {
 	Planned, Queued, Unbound int
 }
@@ -307,11 +308,12 @@ func (s *Staff) Send(ctx context.Context, now time.Time, kinds ...string) (SendR
 	notBefore := OutsideQuiet(s.now(), s.Remind.withDefaults().Quiet, s.loc())
 	for _, r := range rs {
 		if r.OpenID == "" {
-			// not reachable until they bind; planned again next run
 			res.Unbound++
-			continue
+			if !s.ReachByPhone {
+				continue // not reachable until they bind; planned again next run
+			}
 		}
-		payload, err := json.Marshal(OutboundText{To: r.OpenID, Text: r.Text, Kind: r.Kind})
+		payload, err := json.Marshal(OutboundText{To: r.OpenID, Text: r.Text, Kind: r.Kind, Phone: r.ToPhone})
 		if err != nil {
 			return res, err
 		}

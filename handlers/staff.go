@@ -72,6 +72,9 @@ type Staff struct {
 	Loc    *time.Location
 	Logger *slog.Logger
 	Remind RemindConfig
+	// ReachByPhone queues reminders for people who have not bound WeChat
+	// too: a channel that reaches people by phone (WeCom) can send them.
+	ReachByPhone bool
 }
 
 func (s *Staff) now() time.Time {
@@ -476,7 +479,7 @@ func (s *Staff) CloseTask(ctx context.Context, by StaffPerson, id, note string) 
 	}
 	if leader, err := s.Person(ctx, t.LeaderPhone); err == nil && leader.OpenID != "" && leader.Phone != by.Phone {
 		text := fmt.Sprintf(TextTaskClosedNotice, t.ID, t.Problem, by.Name, orDash(note))
-		payload, _ := json.Marshal(OutboundText{To: leader.OpenID, Text: text, Kind: "task_closed"})
+		payload, _ := json.Marshal(OutboundText{To: leader.OpenID, Text: text, Kind: "task_closed", Phone: leader.Phone})
 		if _, err := s.Store.Enqueue(ctx, DailyQueue, QueueItem{Key: "closed:" + t.ID, Payload: payload}); err != nil {
 			s.log().Error("staff: leader not told of a closed task", "task", t.ID, "err", err)
 		}

@@ -50,12 +50,16 @@ type DeliveryStore interface {
 // twice is a crash after WeChat accepted it and before the record is
 // written (WeChat's API takes no idempotency key).
 type Deliverer struct {
-	Store   DeliveryStore
-	Queue   string
-	Sender  Sender
-	Workers int           // default 2
-	Lease   time.Duration // default 1 min; bounds one send
-	Poll    time.Duration // wait when the queue is empty; default 1 s
+	Store DeliveryStore
+	Queue string
+	// Channels are tried in order for each message: the first that
+	// applies sends it (see ErrNotApplicable). Default: a TemplateChannel
+	// (when Templates is set and Sender can) then a CustomChannel on Sender.
+	Channels []Channel
+	Sender   Sender
+	Workers  int           // default 2
+	Lease    time.Duration // default 1 min; bounds one send
+	Poll     time.Duration // wait when the queue is empty; default 1 s
 	// Rate is messages per second across the workers (0: no limit).
 	Rate float64
 	// Templates maps a message kind to a template id: those kinds go as
@@ -104,6 +108,12 @@ func (d *Deliverer) defaults() {
 			d.TemplateFields = map[string]string{"title": "thing1", "content": "thing2", "time": "time3"}
 		}
 		d.limiter = newLimiter(d.Rate)
+		if d.Channels == nil {
+			if ts, ok := d.Sender.(TemplateSender); ok && len(d.Templates) > 0 {
+				d.Channels = append(d.Channels, &TemplateChannel{API: ts, Templates: d.Templates, Fields: d.TemplateFields, Now: d.Now, Loc: d.Loc})
+			}
+			d.Channels = append(d.Channels, &CustomChannel{API: d.Sender})
+		}
 	})
 }
 
@@ -158,7 +168,7 @@ func (d *Deliverer) Once(ctx context.Context) (worked bool, err error) {
 		return true, d.ack(sctx, it)
 	}
 	var msg handlers.OutboundText
-	if err := json.Unmarshal(it.Payload, &msg); err != nil || msg.To == "" || msg.Text == "" {
+	if err := json.Unmarshal(it.Payload, &msg); err != nil || msg.To == "" && msg.Phone == "" || msg.Text == "" {
 		return true, d.bury(sctx, it, rec, fmt.Sprintf("unreadable payload: %v", err))
 	}
 	rec.To, rec.Kind = msg.To, msg.Kind
@@ -190,26 +200,26 @@ func (d *Deliverer) Once(ctx context.Context) (worked bool, err error) {
 	}
 }
 
-// send picks the channel: a template message when the kind has a
-// template and the sender can, else a customer-service message.
+// send tries the channels in order until one applies.
 func (d *Deliverer) send(ctx context.Context, msg handlers.OutboundText, rec *handlers.Delivery) error {
-	if id := d.Templates[msg.Kind]; id != "" {
-		if ts, ok := d.Sender.(TemplateSender); ok {
-			rec.Channel = "template"
-			title, content := splitTitle(msg.Text)
-			fields := map[string]string{
-				d.TemplateFields["title"]:   title,
-				d.TemplateFields["content"]: content,
-				d.TemplateFields["time"]:    d.Now().In(d.Loc).Format("2006-01-02 15:04"),
-			}
-			msgid, err := ts.SendTemplate(ctx, msg.To, id, fields)
-			rec.MsgID = msgid
-			return err
+	for _, ch := range d.Channels {
+		msgid, err := ch.Send(ctx, msg)
+		if errors.Is(err, ErrNotApplicable) {
+			continue
 		}
+		rec.Channel, rec.MsgID = ch.Name(), msgid
+		return err
 	}
-	rec.Channel = "custom"
-	return d.Sender.SendText(ctx, msg.To, msg.Text)
+	return errNoChannel
 }
+
+// errNoChannel: no configured channel reaches the person.
+var errNoChannel = noChannelError{}
+
+type noChannelError struct{}
+
+func (noChannelError) Error() string                     { return "no channel reaches this person" }
+func (noChannelError) Disposition() handlers.Disposition { return handlers.GiveUp }
 
 // splitTitle takes "【走访提醒】本月…" apart into 走访提醒 and the rest.
 func splitTitle(text string) (string, string) {

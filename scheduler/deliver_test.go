@@ -154,3 +154,71 @@ func TestDelivererOutcomes(t *testing.T) {
 		t.Errorf("quota item has an outcome already: %v", err)
 	}
 }
+
+type fakeChannel struct {
+	name string
+	errs map[string]error // by recipient (openid or phone)
+	mu   sync.Mutex
+	got  []string
+}
+
+func (c *fakeChannel) Name() string { return c.name }
+func (c *fakeChannel) Send(_ context.Context, m handlers.OutboundText) (string, error) {
+	who := m.To
+	if c.name != "wecom" && m.To == "" {
+		return "", ErrNotApplicable
+	}
+	if c.name == "wecom" {
+		if m.Phone == "" {
+			return "", ErrNotApplicable
+		}
+		who = m.Phone
+	}
+	if err, ok := c.errs[who]; ok {
+		return "", err
+	}
+	c.mu.Lock()
+	c.got = append(c.got, who)
+	c.mu.Unlock()
+	return "", nil
+}
+
+// Channels are tried in order; "not applicable" moves on, a real error
+// stops there.
+func TestDelivererChannelOrder(t *testing.T) {
+	st, err := embedded.Open(t.TempDir(), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	sub := &fakeChannel{name: "subscribe", errs: map[string]error{"oStaff": ErrNotApplicable, "oHouse": ErrNotApplicable, "oOut": ErrNotApplicable, "oBroken": ErrNotApplicable}}
+	wecom := &fakeChannel{name: "wecom", errs: map[string]error{"13900000000": ErrNotApplicable}}
+	custom := &fakeChannel{name: "custom", errs: map[string]error{"oBroken": codeErr{45015, handlers.GiveUp}}}
+	put := func(key string, m handlers.OutboundText) {
+		b, _ := json.Marshal(m)
+		st.Enqueue(ctx, "out", handlers.QueueItem{Key: key, Payload: b})
+	}
+	put("staff", handlers.OutboundText{To: "oStaff", Phone: "13800000001", Text: "t", Kind: "visit"})
+	put("outsider", handlers.OutboundText{To: "oOut", Phone: "13900000000", Text: "t", Kind: "visit"})
+	put("house", handlers.OutboundText{To: "oHouse", Text: "t", Kind: "daily_quiz"})
+	put("unbound", handlers.OutboundText{Phone: "13800000002", Text: "t", Kind: "visit"})
+	put("broken", handlers.OutboundText{To: "oBroken", Text: "t", Kind: "x"})
+	d := &Deliverer{Store: st, Queue: "out", Channels: []Channel{sub, wecom, custom}}
+	for {
+		worked, err := d.Once(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !worked {
+			break
+		}
+	}
+	want := map[string]string{"staff": "wecom/sent", "outsider": "custom/sent", "house": "custom/sent", "unbound": "wecom/sent", "broken": "custom/failed"}
+	for key, w := range want {
+		rec, err := handlers.GetDelivery(ctx, st, key)
+		if got := rec.Channel + "/" + rec.Status; err != nil || got != w {
+			t.Errorf("%s: %s (%v), want %s", key, got, err, w)
+		}
+	}
+}

@@ -100,6 +100,17 @@ type Config struct {
 	// task_closed, daily_quiz) to a template message id; kinds without
 	// one go as customer-service messages.
 	Templates map[string]string `json:"templates"`
+	// SubscribeTemplates maps a kind to a subscribe-message (订阅通知)
+	// template id, for people who accepted it.
+	SubscribeTemplates map[string]string `json:"subscribe_templates"`
+	// Channels is the order in which channels are tried for each message
+	// (template, subscribe, wecom, custom); unconfigured ones are skipped.
+	Channels []string `json:"channels"`
+	// WeCom app for staff in a WeCom corp (reached by their phone number).
+	WeComCorpID  string `json:"wecom_corpid"`
+	WeComSecret  string `json:"wecom_secret" secret:"all"`
+	WeComAgentID int    `json:"wecom_agentid"`
+	WeComAPIBase string `json:"wecom_api_base"`
 }
 
 func defaultConfig() Config {
@@ -109,7 +120,7 @@ func defaultConfig() Config {
 		WeChatBudget: Duration(4 * time.Second), LogLevel: "info",
 		JobVisits: "0 8 * * *", JobAttendance: "10 8 * * *", JobDeadlines: "20 8 * * *",
 		VisitRemindDay: 20, VisitRemindDay2: 25, VisitEscalateDay: 28, AttendanceDay: 20, InviteTTL: Duration(72 * time.Hour),
-		DeliveryRate: 20, DeliveryWorkers: 4,
+		DeliveryRate: 20, DeliveryWorkers: 4, Channels: []string{"template", "subscribe", "wecom", "custom"},
 		QuizRoundSize: 5, QuizIdle: Duration(30 * time.Minute), QuizDailyAt: "09:00", QuietHours: "21:00-07:30",
 	}
 }
@@ -196,6 +207,16 @@ func (c *Config) Validate() error {
 		if d < 1 || d > 28 {
 			errs = append(errs, fmt.Errorf("%s: %d is outside 1..28", name, d))
 		}
+	}
+	for _, ch := range c.Channels {
+		switch ch {
+		case "template", "subscribe", "wecom", "custom":
+		default:
+			errs = append(errs, fmt.Errorf("channels: %q is not template, subscribe, wecom or custom", ch))
+		}
+	}
+	if (c.WeComCorpID == "") != (c.WeComSecret == "") || c.WeComCorpID != "" && c.WeComAgentID == 0 {
+		errs = append(errs, errors.New("wecom_corpid, wecom_secret and wecom_agentid go together"))
 	}
 	if c.DeliveryRate <= 0 || c.DeliveryWorkers < 1 {
 		errs = append(errs, errors.New("delivery_rate must be > 0 and delivery_workers >= 1"))
@@ -338,7 +359,7 @@ func applyEnv(c *Config, getenv func(string) string) error {
 			f.Set(reflect.ValueOf(&x))
 		case reflect.Slice:
 			sep := string(os.PathListSeparator)
-			if key == "redis_addrs" {
+			if key == "redis_addrs" || key == "channels" {
 				sep = ","
 			}
 			f.Set(reflect.ValueOf(strings.Split(val, sep)))

@@ -32,9 +32,37 @@ const rosterUsage = `usage:
 
 // staffFor builds the Staff of a configuration.
 func staffFor(cfg Config, st handlers.Store) *handlers.Staff {
-	return &handlers.Staff{Store: st, Loc: handlers.ChinaTime(), Remind: handlers.RemindConfig{
+	return &handlers.Staff{Store: st, Loc: handlers.ChinaTime(), ReachByPhone: cfg.WeComCorpID != "", Remind: handlers.RemindConfig{
 		VisitDay: cfg.VisitRemindDay, VisitDay2: cfg.VisitRemindDay2, EscalateDay: cfg.VisitEscalateDay,
 		AttendanceDay: cfg.AttendanceDay, Quiet: cfg.QuietHours}}
+}
+
+// channelsFor builds the delivery channels a configuration enables, in
+// its order; sender is the customer-service sender (the API, or the
+// local outbox).
+func channelsFor(cfg Config, st handlers.Store, sender scheduler.Sender) []scheduler.Channel {
+	api, _ := sender.(*bot.API)
+	var out []scheduler.Channel
+	for _, name := range cfg.Channels {
+		switch name {
+		case "template":
+			if api != nil && len(cfg.Templates) > 0 {
+				out = append(out, &scheduler.TemplateChannel{API: api, Templates: cfg.Templates})
+			}
+		case "subscribe":
+			if api != nil && len(cfg.SubscribeTemplates) > 0 {
+				out = append(out, &scheduler.SubscribeChannel{API: api, Templates: cfg.SubscribeTemplates})
+			}
+		case "wecom":
+			if cfg.WeComCorpID != "" {
+				w := &bot.WeCom{Base: cfg.WeComAPIBase, CorpID: cfg.WeComCorpID, Secret: cfg.WeComSecret, AgentID: cfg.WeComAgentID, Users: st}
+				out = append(out, &scheduler.WeComChannel{API: w, NotMember: bot.ErrNotInCorp})
+			}
+		case "custom":
+			out = append(out, &scheduler.CustomChannel{API: sender})
+		}
+	}
+	return out
 }
 
 // apiFor is the WeChat API client of a configuration, nil in local mode.
@@ -251,7 +279,7 @@ func cmdRemind(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return 0
 	}
 	// deliver what is ready now, until the queue has nothing ready or --wait ends
-	d := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Sender: api, Rate: cfg.DeliveryRate, Workers: cfg.DeliveryWorkers, Templates: cfg.Templates}
+	d := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Channels: channelsFor(cfg, st, api), Rate: cfg.DeliveryRate, Workers: cfg.DeliveryWorkers}
 	dctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
 	sent := 0
