@@ -48,6 +48,9 @@ type Asker struct {
 	Unanswered UnansweredLog
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Writer, when set, rewrites answered questions with a language model
+	// (grounded in the same passages; the extractive answer otherwise).
+	Writer *Writer
 }
 
 // Ask answers question for user (an opaque, already-hashed id; may be
@@ -61,6 +64,9 @@ func (a *Asker) Ask(ctx context.Context, user, question string) Reply {
 	ans := a.KB().Answer(question)
 	r := Reply{Answered: ans.Answered, Text: ans.Text, Sources: ans.Sources, Score: ans.Score, FAQ: ans.FAQ}
 	if ans.Answered {
+		if a.Writer != nil && ans.FAQ == "" {
+			r.Text = a.Writer.Write(ctx, user, question, a.KB(), ans.Text)
+		}
 		return r
 	}
 	r.Text = TextUnanswered

@@ -249,6 +249,10 @@ func (b *Base) citeFAQ(e *faqEntry) string {
 // render lays out the answer: the sentences, then "来源:" and one line per
 // distinct source, trimmed to MaxReplyBytes by dropping whole sentences
 // from the end of the body.
+// Render lays out a reply as answers are: the body, then one 来源 line per
+// distinct citation, within MaxReplyBytes (the body is cut at a sentence).
+func Render(body string, cites []string) string { return render([]string{body}, cites) }
+
 func render(bodies, cites []string) string {
 	var uniq []string
 	seen := map[string]bool{}

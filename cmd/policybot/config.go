@@ -111,6 +111,24 @@ type Config struct {
 	WeComSecret  string `json:"wecom_secret" secret:"all"`
 	WeComAgentID int    `json:"wecom_agentid"`
 	WeComAPIBase string `json:"wecom_api_base"`
+
+	// An OpenAI-compatible model writes friendlier answers from the same
+	// passages; with no llm_model the extractive answers are unchanged.
+	LLMBaseURL    string   `json:"llm_base_url"`
+	LLMAPIKey     string   `json:"llm_api_key" secret:"all"`
+	LLMAPIKeyFile string   `json:"llm_api_key_file"`
+	LLMModel      string   `json:"llm_model"`
+	LLMTimeout    Duration `json:"llm_timeout"`
+	// LLMPassive is how long a reply waits for the model before the
+	// extractive answer goes out.
+	LLMPassive   Duration `json:"llm_passive"`
+	LLMMaxTokens int      `json:"llm_max_tokens"`
+	// LLMFollowUp sends a late, grounded model answer as a customer-service
+	// message after the extractive one.
+	LLMFollowUp         *bool `json:"llm_followup"`
+	LLMPerUserPerMinute int   `json:"llm_per_user_per_minute"`
+	LLMPerMinute        int   `json:"llm_per_minute"`
+	LLMDailyTokens      int   `json:"llm_daily_tokens"`
 }
 
 func defaultConfig() Config {
@@ -120,6 +138,8 @@ func defaultConfig() Config {
 		WeChatBudget: Duration(4 * time.Second), LogLevel: "info",
 		JobVisits: "0 8 * * *", JobAttendance: "10 8 * * *", JobDeadlines: "20 8 * * *",
 		VisitRemindDay: 20, VisitRemindDay2: 25, VisitEscalateDay: 28, AttendanceDay: 20, InviteTTL: Duration(72 * time.Hour),
+		LLMTimeout: Duration(20 * time.Second), LLMPassive: Duration(2500 * time.Millisecond), LLMMaxTokens: 400,
+		LLMPerUserPerMinute: 6, LLMPerMinute: 300, LLMDailyTokens: 1_000_000,
 		DeliveryRate: 20, DeliveryWorkers: 4, Channels: []string{"template", "subscribe", "wecom", "custom"},
 		QuizRoundSize: 5, QuizIdle: Duration(30 * time.Minute), QuizDailyAt: "09:00", QuietHours: "21:00-07:30",
 	}
@@ -217,6 +237,16 @@ func (c *Config) Validate() error {
 	}
 	if (c.WeComCorpID == "") != (c.WeComSecret == "") || c.WeComCorpID != "" && c.WeComAgentID == 0 {
 		errs = append(errs, errors.New("wecom_corpid, wecom_secret and wecom_agentid go together"))
+	}
+	if c.LLMModel != "" {
+		if c.LLMPassive <= 0 || c.LLMPassive > Duration(4*time.Second) {
+			errs = append(errs, errors.New("llm_passive: between 0 and 4s (the reply must leave within WeChat's 5 s)"))
+		}
+		if c.LLMBaseURL != "" {
+			if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+				errs = append(errs, fmt.Errorf("llm_base_url: %q is not an http(s) address", c.LLMBaseURL))
+			}
+		}
 	}
 	if c.DeliveryRate <= 0 || c.DeliveryWorkers < 1 {
 		errs = append(errs, errors.New("delivery_rate must be > 0 and delivery_workers >= 1"))

@@ -43,6 +43,7 @@ type server struct {
 	sched   *scheduler.Scheduler
 	quiz    *quizState
 	deliver *scheduler.Deliverer
+	writer  *handlers.Writer
 }
 
 // quizState holds the bank in force; reload swaps in imported questions.
@@ -200,6 +201,16 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		sender = &bot.API{Base: cfg.WeChatAPIBase, HTTP: &http.Client{Timeout: 5 * time.Second},
 			Tokens: bot.NewStableTokens(cfg.WeChatAppID, cfg.WeChatSecret, cache)}
 	}
+	writer, err := newWriter(cfg, st, reg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if writer != nil {
+		writer.Logger, writer.Send = logger, sender.SendText
+		asker.Writer = writer
+		logger.Info("answers written by a model, checked against the passages", "model", cfg.LLMModel, "base_url", cfg.LLMBaseURL)
+	}
 	wh := bot.NewWebhook(bot.Options{
 		Token: token, AppID: cfg.WeChatAppID, AESKey: cfg.WeChatAESKey,
 		MaxSkew: time.Duration(cfg.WeChatMaxSkew), Budget: time.Duration(cfg.WeChatBudget),
@@ -232,7 +243,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	}
 	deliver := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Channels: channelsFor(cfg, st, sender), Log: logger,
 		Rate: cfg.DeliveryRate, Workers: cfg.DeliveryWorkers, Loc: loc}
-	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb, sched: sched, quiz: qs, deliver: deliver,
+	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb, sched: sched, quiz: qs, deliver: deliver, writer: writer,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 	addr := "http://" + ln.Addr().String()
 	if local {
@@ -269,6 +280,9 @@ func (s *server) run(ctx context.Context) error {
 	s.sched.Stop()
 	stopDelivery()
 	<-delivered
+	if s.writer != nil {
+		s.writer.Close() // follow-ups in flight
+	}
 	s.webhook.Close()
 	return errors.Join(serveErr, err, s.store.Close())
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -259,5 +260,55 @@ func TestWeChatSettingsAreValidated(t *testing.T) {
 	})
 	if err != nil || time.Duration(c.WeChatMaxSkew) != 120*time.Second || c.Listen != "0.0.0.0:9000" || !c.LocalMode() {
 		t.Fatalf("config = %+v, %v", c, err)
+	}
+}
+
+// fakeModel is an OpenAI-compatible endpoint answering with reply, or
+// stalling when reply is "".
+func fakeModel(t *testing.T, reply string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // so that a client that gives up cancels r.Context()
+		if reply == "" {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		b, _ := json.Marshal(map[string]any{"choices": []map[string]any{{"index": 0, "delta": map[string]string{"content": reply}}}})
+		fmt.Fprintf(w, "data: %s\n\ndata: [DONE]\n\n", b)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/v1"
+}
+
+// With a model configured, the reply is the model's when grounded; a
+// stalled model costs the person nothing but the wait for the passive
+// budget: the extractive answer goes out in time. (Curated FAQ answers
+// are never rewritten; the question here is not one.)
+func TestServeWithModel(t *testing.T) {
+	for name, c := range map[string]struct {
+		reply, want string
+	}{
+		"grounded": {"每个贫困村要培养3到5名致富带头人。", "每个贫困村要培养3到5名致富带头人。\n来源:《县贫困村创业致富带头人培训实施方案》"},
+		"invented": {"每个贫困村要培养15名致富带头人。", "每个贫困村培养3-5名致富带头人"},
+		"stalled":  {"", "每个贫困村培养3-5名致富带头人"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := defaultConfig()
+			cfg.DataDir = t.TempDir()
+			cfg.LLMBaseURL, cfg.LLMModel, cfg.LLMAPIKey = fakeModel(t, c.reply), "fake", "sk-x"
+			cfg.LLMPassive = Duration(time.Second)
+			base, token := startServer(t, cfg)
+			start := time.Now()
+			got := wechatPost(t, base, token, "u-"+name, "每个贫困村培养几名致富带头人", fmt.Sprint(time.Now().UnixNano()))
+			if !strings.Contains(got, c.want) || strings.Contains(got, "15名") {
+				t.Errorf("reply %q, want it to contain %q", got, c.want)
+			}
+			if took := time.Since(start); took > 3*time.Second || name == "stalled" && took < 900*time.Millisecond {
+				t.Errorf("took %s (the passive budget is 1 s)", took)
+			}
+		})
 	}
 }

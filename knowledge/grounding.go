@@ -1,0 +1,141 @@
+package knowledge
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Evidence is a passage handed to a writer (a language model): its text
+// and the source line answers cite it with.
+type Evidence struct {
+	File     string
+	Title    string
+	Section  string
+	Citation string // 《title》(文号) › section, as answers show it
+	Text     string
+}
+
+// Evidence returns the k passages that best match question, best first:
+// the material a model may write its answer from. FAQ entries are not
+// included (they answer on their own).
+func (b *Base) Evidence(question string, k int) []Evidence {
+	if strings.TrimSpace(question) == "" || k <= 0 {
+		return nil
+	}
+	q := b.analyse(question)
+	q.resolveForms(b.ix)
+	var out []Evidence
+	for _, h := range b.ix.search(q.terms, k) {
+		p := b.passages[h.doc]
+		out = append(out, Evidence{File: p.Doc.File, Title: p.Doc.Title, Section: p.Section(),
+			Citation: p.Doc.Citation() + sectionSuffix(p.Section()), Text: p.Text})
+	}
+	return out
+}
+
+// reFigure finds the figures a grounded answer must take from its
+// evidence: Arabic or Chinese numerals, with decimals.
+var reFigure = regexp.MustCompile(`\d+(?:\.\d+)?|[零一二两三四五六七八九十百千万亿]+`)
+
+// chineseDigits values the numerals of reFigure.
+var chineseDigits = map[rune]int{'零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+var chineseUnits = map[rune]int{'十': 10, '百': 100, '千': 1000, '万': 10000, '亿': 100000000}
+
+// chineseValue reads 二十, 一百二十五, 两万 (and a bare run of digits
+// such as 二〇二六 is read digit by digit); ok is false for text that is
+// a word, not a number (一些, 十分 are words whose figure the caller keeps
+// only when a unit follows; see figures).
+func chineseValue(s string) (int, bool) {
+	total, section, digit := 0, 0, -1
+	for _, r := range s {
+		if d, ok := chineseDigits[r]; ok {
+			if digit >= 0 { // 二〇二六-style digit run
+				digit = digit*10 + d
+				continue
+			}
+			digit = d
+			continue
+		}
+		u, ok := chineseUnits[r]
+		if !ok {
+			return 0, false
+		}
+		if digit < 0 {
+			digit = 1 // 十 = 10
+		}
+		if u >= 10000 {
+			section = (section + digit) * u
+			total += section
+			section, digit = 0, -1
+			continue
+		}
+		section += digit * u
+		digit = -1
+	}
+	if digit > 0 {
+		section += digit
+	}
+	return total + section, true
+}
+
+// figures lists the figures in text, as canonical decimal strings:
+// "20", "2000", "0.5". A lone 一 or 两 (a word as often as a number) is
+// left out unless a unit follows it.
+func figures(text string) []string {
+	var out []string
+	for _, loc := range reFigure.FindAllStringIndex(text, -1) {
+		s := text[loc[0]:loc[1]]
+		if s[0] >= '0' && s[0] <= '9' {
+			if f, err := strconv.ParseFloat(s, 64); err == nil {
+				out = append(out, strconv.FormatFloat(f, 'f', -1, 64))
+			}
+			continue
+		}
+		if s == "一" || s == "两" || s == "二" || s == "十" || s == "万" || s == "千" || s == "百" || s == "亿" || s == "零" {
+			rest := text[loc[1]:]
+			if !reUnitAfter.MatchString(rest) {
+				continue
+			}
+		}
+		if v, ok := chineseValue(s); ok {
+			out = append(out, strconv.Itoa(v))
+		}
+	}
+	return out
+}
+
+var reUnitAfter = regexp.MustCompile(`^\s*(?:天|日|个月|月|年|户|人|元|万元|岁|次|名|项|条|%|％|倍|小时|周|亩)`)
+
+// reTitle finds document titles the way answers quote them.
+var reTitle = regexp.MustCompile(`《([^》]{2,80})》`)
+
+// Ungrounded returns the problems of a written answer against the
+// evidence it was written from: every figure (number, date part, amount,
+// percentage; Arabic or Chinese numerals) must occur among the evidence's
+// figures, and every 《title》 it names must be one of the evidence's
+// documents. An empty result means the answer may be shown.
+func Ungrounded(answer string, evidence []Evidence) []string {
+	have := map[string]bool{}
+	titles := map[string]bool{}
+	for _, e := range evidence {
+		for _, f := range figures(Normalize(e.Text) + " " + e.Text + " " + e.Citation) {
+			have[f] = true
+		}
+		titles[Normalize(e.Title)] = true
+	}
+	var bad []string
+	seen := map[string]bool{}
+	for _, f := range figures(answer) {
+		if !have[f] && !seen[f] {
+			seen[f] = true
+			bad = append(bad, "figure "+f+" is not in the sources")
+		}
+	}
+	for _, m := range reTitle.FindAllStringSubmatch(answer, -1) {
+		if !titles[Normalize(m[1])] {
+			bad = append(bad, "names 《"+m[1]+"》, which was not given")
+		}
+	}
+	return bad
+}
