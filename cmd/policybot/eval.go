@@ -34,6 +34,7 @@ type evalReport struct {
 	ByKind          map[string]*kindLine `json:"by_kind"`
 	Threshold       float64              `json:"threshold"`
 	Misses          []evalMiss           `json:"misses,omitempty"`
+	LLM             *evalLLMCounts       `json:"llm,omitempty"`
 	scoredForSweeps []scored
 }
 
@@ -87,8 +88,14 @@ func readEvalFile(path string) ([]evalItem, error) {
 }
 
 // runEval answers every item through the same path as the bot and grades.
-func runEval(ctx context.Context, kb *knowledge.Base, items []evalItem) *evalReport {
+func runEval(ctx context.Context, kb *knowledge.Base, items []evalItem, writer ...*handlers.Writer) *evalReport {
 	asker := &handlers.Asker{KB: func() *knowledge.Base { return kb }}
+	var counts *evalLLMCounts
+	if len(writer) > 0 && writer[0] != nil {
+		asker.Writer = writer[0]
+		counts = &evalLLMCounts{Fallbacks: map[string]int{}}
+		writer[0].Metrics = counts
+	}
 	open := kb.WithMinConfidence(-1)
 	rep := &evalReport{Questions: len(items), ByKind: map[string]*kindLine{}, Threshold: kb.MinConfidence()}
 	var lat []int64
@@ -134,6 +141,10 @@ func runEval(ctx context.Context, kb *knowledge.Base, items []evalItem) *evalRep
 		a := open.Answer(it.Q)
 		rep.scoredForSweeps = append(rep.scoredForSweeps, scored{score: a.Score, hit: graded(it, true, a.Text), unanswerable: it.unanswerable()})
 	}
+	if counts != nil {
+		counts.Used = counts.Calls["ok"] - sumFallbacks(counts.Fallbacks, "ungrounded", "echo", "empty")
+		rep.LLM = counts
+	}
 	rep.FactHitRate = ratio(rep.FactHits, rep.Answerable)
 	rep.SourceFileRate = ratio(rep.SourceFileHits, rep.Answerable)
 	rep.RefusalRate = ratio(rep.Refused, rep.Unanswerable)
@@ -146,6 +157,32 @@ func runEval(ctx context.Context, kb *knowledge.Base, items []evalItem) *evalRep
 		rep.LatencyP99US = lat[min(len(lat)-1, len(lat)*99/100)]
 	}
 	return rep
+}
+
+// evalLLMCounts are the model's figures over an evaluation run.
+type evalLLMCounts struct {
+	Calls     map[string]int `json:"calls"`
+	Used      int            `json:"model_answers_used"`
+	Fallbacks map[string]int `json:"fallbacks"` // ungrounded = grounding-check rejections
+	Tokens    int            `json:"tokens"`
+}
+
+func (c *evalLLMCounts) Call(outcome string, _ time.Duration, p, q int) {
+	if c.Calls == nil {
+		c.Calls = map[string]int{}
+	}
+	c.Calls[outcome]++
+	c.Tokens += p + q
+}
+func (c *evalLLMCounts) Fallback(reason string) { c.Fallbacks[reason]++ }
+func (c *evalLLMCounts) FollowUp(string)        {}
+
+func sumFallbacks(m map[string]int, keys ...string) int {
+	n := 0
+	for _, k := range keys {
+		n += m[k]
+	}
+	return n
 }
 
 func ratio(a, b int) float64 {
@@ -223,6 +260,7 @@ func cmdEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	showMisses := fs.Bool("misses", false, "list every question graded wrong")
 	doCalibrate := fs.Bool("calibrate", false, "also sweep the refusal threshold and print the best one")
+	withLLM := fs.Bool("llm", false, "write answers with the configured model (llm_model) and report grounding rejections")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -245,7 +283,17 @@ func cmdEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "policybot:", err)
 		return 1
 	}
-	rep := runEval(ctx, kb, items)
+	var writer *handlers.Writer
+	if *withLLM {
+		if writer, err = newWriter(cfg, nil, nil); err != nil || writer == nil {
+			fmt.Fprintln(stderr, "policybot: --llm needs llm_model (POLICYBOT_LLM_MODEL), llm_base_url and llm_api_key:", err)
+			return 2
+		}
+		// wait for every answer; no follow-ups, no limits in a batch run
+		writer.Passive, writer.FollowUp, writer.PerUserPerMinute, writer.PerMinute = time.Duration(cfg.LLMTimeout), false, 1<<30, 1<<30
+		defer writer.Close()
+	}
+	rep := runEval(ctx, kb, items, writer)
 	if !*showMisses {
 		rep.Misses = nil
 	}
@@ -275,6 +323,10 @@ func cmdEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 func printReport(w io.Writer, r *evalReport) {
 	fmt.Fprintf(w, "questions            %d (answerable %d, unanswerable %d)\n", r.Questions, r.Answerable, r.Unanswerable)
 	fmt.Fprintf(w, "fact-hit rate        %.1f%% (%d/%d)\n", 100*r.FactHitRate, r.FactHits, r.Answerable)
+	if r.LLM != nil {
+		fmt.Fprintf(w, "model                calls %v, answers used %d, tokens %d\n", r.LLM.Calls, r.LLM.Used, r.LLM.Tokens)
+		fmt.Fprintf(w, "extractive instead   %v (ungrounded = grounding-check rejections)\n", r.LLM.Fallbacks)
+	}
 	fmt.Fprintf(w, "source-file hit rate %.1f%% (%d/%d)\n", 100*r.SourceFileRate, r.SourceFileHits, r.Answerable)
 	fmt.Fprintf(w, "refusal rate         %.1f%% (%d/%d)\n", 100*r.RefusalRate, r.Refused, r.Unanswerable)
 	fmt.Fprintf(w, "over 2048 bytes      %d\n", r.OverLimit)
