@@ -62,6 +62,10 @@ type Deliverer struct {
 	Poll     time.Duration // wait when the queue is empty; default 1 s
 	// Rate is messages per second across the workers (0: no limit).
 	Rate float64
+	// ChannelRates limits each channel by name (template, subscribe,
+	// wecom, custom) to its own messages per second, on top of Rate:
+	// WeChat's and WeCom's quotas are separate.
+	ChannelRates map[string]float64
 	// Templates maps a message kind to a template id: those kinds go as
 	// template messages when the Sender can (TemplateSender), the rest as
 	// customer-service messages.
@@ -75,8 +79,9 @@ type Deliverer struct {
 	Loc     *time.Location
 	Log     *slog.Logger
 
-	once    sync.Once
-	limiter *limiter
+	once     sync.Once
+	limiter  *limiter
+	chLimits map[string]*limiter
 }
 
 func (d *Deliverer) defaults() {
@@ -108,6 +113,10 @@ func (d *Deliverer) defaults() {
 			d.TemplateFields = map[string]string{"title": "thing1", "content": "thing2", "time": "time3"}
 		}
 		d.limiter = newLimiter(d.Rate)
+		d.chLimits = map[string]*limiter{}
+		for name, r := range d.ChannelRates {
+			d.chLimits[name] = newLimiter(r)
+		}
 		if d.Channels == nil {
 			if ts, ok := d.Sender.(TemplateSender); ok && len(d.Templates) > 0 {
 				d.Channels = append(d.Channels, &TemplateChannel{API: ts, Templates: d.Templates, Fields: d.TemplateFields, Now: d.Now, Loc: d.Loc})
@@ -203,6 +212,11 @@ func (d *Deliverer) Once(ctx context.Context) (worked bool, err error) {
 // send tries the channels in order until one applies.
 func (d *Deliverer) send(ctx context.Context, msg handlers.OutboundText, rec *handlers.Delivery) error {
 	for _, ch := range d.Channels {
+		if l := d.chLimits[ch.Name()]; l != nil {
+			if err := l.wait(ctx); err != nil {
+				return err
+			}
+		}
 		msgid, err := ch.Send(ctx, msg)
 		if errors.Is(err, ErrNotApplicable) {
 			continue

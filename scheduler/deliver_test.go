@@ -222,3 +222,33 @@ func TestDelivererChannelOrder(t *testing.T) {
 		}
 	}
 }
+
+// A channel's own rate limit spaces its sends.
+func TestChannelRate(t *testing.T) {
+	st, err := embedded.Open(t.TempDir(), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	custom := &fakeChannel{name: "custom", errs: map[string]error{}}
+	for i := 0; i < 6; i++ {
+		b, _ := json.Marshal(handlers.OutboundText{To: fmt.Sprint("o", i), Text: "t"})
+		st.Enqueue(ctx, "out", handlers.QueueItem{Key: fmt.Sprint("k", i), Payload: b})
+	}
+	d := &Deliverer{Store: st, Queue: "out", Channels: []Channel{custom}, ChannelRates: map[string]float64{"custom": 20}}
+	start := time.Now()
+	for {
+		worked, err := d.Once(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !worked {
+			break
+		}
+	}
+	// 6 sends at 20/s: the last may start 250 ms after the first
+	if took := time.Since(start); took < 200*time.Millisecond || len(custom.got) != 6 {
+		t.Errorf("6 sends at 20/s took %s (%d sent)", took, len(custom.got))
+	}
+}

@@ -94,8 +94,11 @@ type Config struct {
 	InviteTTL        Duration `json:"invite_ttl"`
 	// Delivery: messages per second to WeChat across this instance's
 	// workers, and the workers.
-	DeliveryRate    float64 `json:"delivery_rate"`
-	DeliveryWorkers int     `json:"delivery_workers"`
+	DeliveryRate float64 `json:"delivery_rate"`
+	// ChannelRates limits each channel (template, subscribe, wecom,
+	// custom) to its own messages per second.
+	ChannelRates    map[string]float64 `json:"channel_rates"`
+	DeliveryWorkers int                `json:"delivery_workers"`
 	// Templates maps a reminder kind (visit, attendance, deadline,
 	// task_closed, daily_quiz) to a template message id; kinds without
 	// one go as customer-service messages.
@@ -393,17 +396,27 @@ func applyEnv(c *Config, getenv func(string) string) error {
 				sep = ","
 			}
 			f.Set(reflect.ValueOf(strings.Split(val, sep)))
-		case reflect.Map: // templates: kind=id,kind=id
-			m := map[string]string{}
+		case reflect.Map: // templates: kind=id,kind=id; channel_rates: wecom=10,custom=20
+			m := reflect.MakeMap(f.Type())
 			for _, pair := range strings.Split(val, ",") {
 				k, v, ok := strings.Cut(pair, "=")
 				if !ok {
-					errs = append(errs, fmt.Errorf("%s: want kind=id,kind=id, got %q", name, val))
+					errs = append(errs, fmt.Errorf("%s: want key=value,key=value, got %q", name, val))
 					break
 				}
-				m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+				k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+				if f.Type().Elem().Kind() == reflect.Float64 {
+					x, err := strconv.ParseFloat(v, 64)
+					if err != nil {
+						errs = append(errs, fmt.Errorf("%s: %q is not a number", name, v))
+						break
+					}
+					m.SetMapIndex(reflect.ValueOf(k), reflect.ValueOf(x))
+				} else {
+					m.SetMapIndex(reflect.ValueOf(k), reflect.ValueOf(v))
+				}
 			}
-			f.Set(reflect.ValueOf(m))
+			f.Set(m)
 		}
 	}
 	return errors.Join(errs...)

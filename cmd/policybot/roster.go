@@ -279,7 +279,7 @@ func cmdRemind(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return 0
 	}
 	// deliver what is ready now, until the queue has nothing ready or --wait ends
-	d := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Channels: channelsFor(cfg, st, api), Rate: cfg.DeliveryRate, Workers: cfg.DeliveryWorkers}
+	d := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Channels: channelsFor(cfg, st, api), Rate: cfg.DeliveryRate, ChannelRates: cfg.ChannelRates, Workers: cfg.DeliveryWorkers}
 	dctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
 	sent := 0

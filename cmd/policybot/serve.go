@@ -242,7 +242,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	deliver := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Channels: channelsFor(cfg, st, sender), Log: logger,
-		Rate: cfg.DeliveryRate, Workers: cfg.DeliveryWorkers, Loc: loc}
+		Rate: cfg.DeliveryRate, ChannelRates: cfg.ChannelRates, Workers: cfg.DeliveryWorkers, Loc: loc}
 	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb, sched: sched, quiz: qs, deliver: deliver, writer: writer,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 	addr := "http://" + ln.Addr().String()
