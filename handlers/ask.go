@@ -51,6 +51,8 @@ type Asker struct {
 	// Writer, when set, rewrites answered questions with a language model
 	// (grounded in the same passages; the extractive answer otherwise).
 	Writer *Writer
+	// Counts, when set, counts questions and refusals per day.
+	Counts *DailyCounts
 }
 
 // Ask answers question for user (an opaque, already-hashed id; may be
@@ -62,6 +64,10 @@ func (a *Asker) Ask(ctx context.Context, user, question string) Reply {
 		return Reply{Text: TextEmptyQuestion}
 	}
 	ans := a.KB().Answer(question)
+	a.Counts.Add("questions", a.now())
+	if !ans.Answered {
+		a.Counts.Add("unanswered", a.now())
+	}
 	r := Reply{Answered: ans.Answered, Text: ans.Text, Sources: ans.Sources, Score: ans.Score, FAQ: ans.FAQ}
 	if ans.Answered {
 		if a.Writer != nil && ans.FAQ == "" {

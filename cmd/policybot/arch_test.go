@@ -23,6 +23,7 @@ func TestDependenciesPointInward(t *testing.T) {
 		"policybot/store":     {"policybot/bot", "policybot/scheduler", "policybot/cmd", "policybot/knowledge"},
 		"policybot/bot":       {"policybot/scheduler", "policybot/cmd"},
 		"policybot/scheduler": {"policybot/bot", "policybot/cmd"},
+		"policybot/console":   {"policybot/bot", "policybot/scheduler", "policybot/cmd", "policybot/store", "policybot/llm"},
 		"policybot/llm":       {"policybot/bot", "policybot/scheduler", "policybot/cmd", "policybot/store"},
 		"policybot/quiz":      {"policybot/", "net/http"},
 		"policybot/roster":    {"policybot/", "net/http"},

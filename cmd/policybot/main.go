@@ -27,6 +27,7 @@ Usage:
   policybot roster import|export|invite         staff, pairings and tasks from spreadsheets; binding codes
   policybot remind [--dry-run] [--at T] [--json] the reminders due at a moment; without --dry-run, send them
   policybot deliveries [--failed]              what went out, and what did not and why
+  policybot admin create --user NAME          a console account (password on standard input); console at /admin/
   policybot store check                        open the configured store and prove it works
   policybot config                             print the effective settings (secrets masked)
 
@@ -67,6 +68,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"remind":         cmdRemind,
 		"deliveries":     cmdDeliveries,
 		"deliverbench":   cmdDeliverBench,
+		"admin":          cmdAdmin,
 		"deliver-worker": cmdDeliverWorker,
 	}
 	cmd, ok := cmds[args[0]]

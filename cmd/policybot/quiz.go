@@ -72,30 +72,7 @@ func importedQuestions(ctx context.Context, st handlers.Records) ([]quiz.Questio
 
 // loadAnswers reads the answer records of the days from..to (inclusive).
 func loadAnswers(ctx context.Context, st handlers.Records, from, to time.Time) ([]quiz.AnswerRecord, error) {
-	hits, err := st.RangeRecords(ctx, handlers.KindQuizAnswer, "day", from.Format("2006-01-02"), to.AddDate(0, 0, 1).Format("2006-01-02"), 0)
-	if err != nil {
-		return nil, fmt.Errorf("list answers: %w", err)
-	}
-	ids := make([]string, len(hits))
-	for i, h := range hits {
-		ids[i] = h.ID
-	}
-	data, err := st.GetRecords(ctx, handlers.KindQuizAnswer, ids)
-	if err != nil {
-		return nil, fmt.Errorf("read answers: %w", err)
-	}
-	out := make([]quiz.AnswerRecord, 0, len(data))
-	for i, d := range data {
-		if d == nil {
-			continue // deleted meanwhile
-		}
-		var a quiz.AnswerRecord
-		if err := json.Unmarshal(d, &a); err != nil {
-			return nil, fmt.Errorf("answer %s is unreadable: %w", ids[i], err)
-		}
-		out = append(out, a)
-	}
-	return out, nil
+	return handlers.LoadAnswers(ctx, st, from, to)
 }
 
 const quizUsage = `usage:

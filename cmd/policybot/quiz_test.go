@@ -110,3 +110,16 @@ func TestQuizCommands(t *testing.T) {
 		t.Errorf("reversed period: exit %d", code)
 	}
 }
+
+func TestAdminCreate(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := runCmd(t, "a long enough password\n", "admin", "create", "--data-dir", dir, "--user", "wang"); code != 0 || !strings.Contains(out, "created wang (admin)") {
+		t.Fatalf("%d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := runCmd(t, "short\n", "admin", "create", "--data-dir", dir, "--user", "li"); code != 1 || !strings.Contains(errOut, "at least 10") {
+		t.Errorf("short password: %d %q", code, errOut)
+	}
+	if code, _, _ := runCmd(t, "", "admin", "create", "--data-dir", dir); code != 2 {
+		t.Errorf("no user: %d", code)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"policybot/bot"
+	"policybot/console"
 	"policybot/handlers"
 	"policybot/knowledge"
 	"policybot/quiz"
@@ -44,6 +45,7 @@ type server struct {
 	quiz    *quizState
 	deliver *scheduler.Deliverer
 	writer  *handlers.Writer
+	counts  *handlers.DailyCounts
 }
 
 // quizState holds the bank in force; reload swaps in imported questions.
@@ -135,7 +137,8 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	metrics := bot.NewMetrics(reg)
 
 	// unanswered questions go to the store: every instance's meet there
-	asker := &handlers.Asker{KB: func() *knowledge.Base { return kb }, Unanswered: handlers.StoreUnanswered{Records: st}, Logger: logger}
+	counts := &handlers.DailyCounts{Counters: st, Logger: logger}
+	asker := &handlers.Asker{KB: func() *knowledge.Base { return kb }, Unanswered: handlers.StoreUnanswered{Records: st}, Logger: logger, Counts: counts}
 	router := handlers.DefaultRouter(asker, st)
 
 	places, err := loadPlaces(cfg, local)
@@ -230,6 +233,9 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		fmt.Fprintf(rw, "ok: store %s, knowledge base %d documents, %d passages\n", cfg.Store, len(kb.Documents()), len(kb.Passages()))
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	admin := &console.Console{Store: st, Staff: staff, KB: func() *knowledge.Base { return kb }, Bank: qs.bank.Load,
+		Queue: handlers.DailyQueue, Logger: logger, InviteTTL: time.Duration(cfg.InviteTTL)}
+	mux.Handle("/admin/", admin.Handler())
 	if cfg.Simulator != nil && *cfg.Simulator || cfg.Simulator == nil && local {
 		sim := &bot.Simulator{Token: token, Path: cfg.WeChatPath, Outbox: outbox}
 		mux.Handle("/simulator", sim)
@@ -243,7 +249,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	}
 	deliver := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Channels: channelsFor(cfg, st, sender), Log: logger,
 		Rate: cfg.DeliveryRate, ChannelRates: cfg.ChannelRates, Workers: cfg.DeliveryWorkers, Loc: loc}
-	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb, sched: sched, quiz: qs, deliver: deliver, writer: writer,
+	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb, sched: sched, quiz: qs, deliver: deliver, writer: writer, counts: counts,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 	addr := "http://" + ln.Addr().String()
 	if local {
@@ -262,6 +268,7 @@ func (s *server) run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.sched.Start()
+	s.counts.Start()
 	dctx, stopDelivery := context.WithCancel(context.Background())
 	delivered := make(chan struct{})
 	go func() { s.deliver.Run(dctx); close(delivered) }()
@@ -283,6 +290,7 @@ func (s *server) run(ctx context.Context) error {
 	if s.writer != nil {
 		s.writer.Close() // follow-ups in flight
 	}
+	s.counts.Close()
 	s.webhook.Close()
 	return errors.Join(serveErr, err, s.store.Close())
 }

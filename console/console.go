@@ -1,0 +1,519 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"policybot/handlers"
+	"policybot/knowledge"
+	"policybot/quiz"
+	"policybot/roster"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Console serves the officials' pages.
+type Console struct {
+	Store  handlers.Store
+	Staff  *handlers.Staff
+	KB     func() *knowledge.Base
+	Bank   func() *quiz.Bank
+	Queue  string        // the outbound queue (dead letters, revive)
+	Prefix string        // default /admin
+	Now    func() time.Time
+	Logger *slog.Logger
+	// InviteTTL is how long codes made here stay valid (default 72 h).
+	InviteTTL time.Duration
+
+	tmpl *template.Template
+}
+
+func (c *Console) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Console) prefix() string {
+	if c.Prefix == "" {
+		return "/admin"
+	}
+	return strings.TrimRight(c.Prefix, "/")
+}
+
+// Handler returns the console's routes under Prefix.
+func (c *Console) Handler() http.Handler {
+	c.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
+		"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+		"time": func(t time.Time) string { return t.In(handlers.ChinaTime()).Format("2006-01-02 15:04") },
+		"json": func(v any) template.JS { b, _ := json.Marshal(v); return template.JS(b) },
+	}).ParseFS(templateFS, "templates/*.html"))
+	p := c.prefix()
+	mux := http.NewServeMux()
+	assets, _ := fs.Sub(assetFS, "assets")
+	mux.Handle("GET "+p+"/assets/", http.StripPrefix(p+"/assets/", http.FileServerFS(assets)))
+	mux.HandleFunc("GET "+p+"/login", c.loginPage)
+	mux.HandleFunc("POST "+p+"/login", c.loginPost)
+	mux.HandleFunc("POST "+p+"/logout", c.authed(RoleOfficial, c.logout))
+	mux.HandleFunc("GET "+p+"/{$}", c.authed(RoleOfficial, c.dashboard))
+	mux.HandleFunc("GET "+p+"/unanswered", c.authed(RoleOfficial, c.unanswered))
+	mux.HandleFunc("GET "+p+"/roster", c.authed(RoleOfficial, c.rosterPage))
+	mux.HandleFunc("POST "+p+"/roster/import", c.authed(RoleAdmin, c.rosterImport))
+	mux.HandleFunc("GET "+p+"/roster/export", c.authed(RoleOfficial, c.rosterExport))
+	mux.HandleFunc("POST "+p+"/roster/invite", c.authed(RoleAdmin, c.rosterInvite))
+	mux.HandleFunc("GET "+p+"/deliveries", c.authed(RoleOfficial, c.deliveries))
+	mux.HandleFunc("POST "+p+"/deliveries/revive", c.authed(RoleAdmin, c.revive))
+	mux.HandleFunc("GET "+p+"/audit", c.authed(RoleAdmin, c.audit))
+	return securityHeaders(mux)
+}
+
+// securityHeaders: no framing, no inline script, nothing from elsewhere.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "same-origin")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type ctxKey struct{}
+
+type reqState struct {
+	user User
+	sess session
+}
+
+// authed requires a session (and, for admin pages, the admin role), and
+// a valid CSRF token on every POST.
+func (c *Console) authed(role string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, s, ok := c.current(r)
+		if !ok {
+			http.Redirect(w, r, c.prefix()+"/login", http.StatusSeeOther)
+			return
+		}
+		if role == RoleAdmin && u.Role != RoleAdmin {
+			http.Error(w, "只有管理员可以这样做", http.StatusForbidden)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if err := r.ParseMultipartForm(16 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+				http.Error(w, "表单读不出来", http.StatusBadRequest)
+				return
+			}
+			if !csrfOK(r, s) {
+				http.Error(w, "表单已过期，请刷新页面再试", http.StatusForbidden)
+				return
+			}
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, reqState{u, s})))
+	}
+}
+
+func state(r *http.Request) reqState { s, _ := r.Context().Value(ctxKey{}).(reqState); return s }
+
+// page is what every template gets.
+type page struct {
+	Prefix string
+	User   User
+	CSRF   string
+	Title  string
+	Flash  string
+	Error  string
+	Data   any
+}
+
+func (c *Console) render(w http.ResponseWriter, r *http.Request, name, title string, data any, flash, errText string) {
+	st := state(r)
+	var buf bytes.Buffer
+	err := c.tmpl.ExecuteTemplate(&buf, name, page{Prefix: c.prefix(), User: st.user, CSRF: st.sess.CSRF, Title: title, Data: data, Flash: flash, Error: errText})
+	if err != nil {
+		c.log().Error("console: render", "page", name, "err", err)
+		http.Error(w, "页面出错了", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+func (c *Console) log() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
+}
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) { c.showLogin(w, r, "") }
+
+func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, errText string) {
+	// the login form's CSRF token: a cookie the form must repeat
+	t := token()
+	http.SetCookie(w, &http.Cookie{Name: "pb_login", Value: t, Path: c.prefix(), HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	var buf bytes.Buffer
+	c.tmpl.ExecuteTemplate(&buf, "login.html", page{Prefix: c.prefix(), CSRF: t, Title: "登录", Error: errText})
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if errText != "" {
+		w.WriteHeader(http.StatusUnauthorized)
+	}
+	w.Write(buf.Bytes())
+}
+
+func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
+	ck, err := r.Cookie("pb_login")
+	if err != nil || r.FormValue("csrf") == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.FormValue("csrf"))) != 1 {
+		http.Error(w, "表单已过期，请刷新页面再试", http.StatusForbidden)
+		return
+	}
+	u, err := c.login(r.Context(), strings.TrimSpace(r.FormValue("user")), r.FormValue("password"))
+	if err != nil {
+		c.showLogin(w, r, err.Error())
+		return
+	}
+	if err := c.startSession(r.Context(), w, r, u); err != nil {
+		http.Error(w, "暂时无法登录，请稍后再试", http.StatusServiceUnavailable)
+		return
+	}
+	http.Redirect(w, r, c.prefix()+"/", http.StatusSeeOther)
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
+	c.endSession(w, r)
+	http.Redirect(w, r, c.prefix()+"/login", http.StatusSeeOther)
+}
+
+// inScope reports whether an official may see a town/village.
+func inScope(u User, town, village string) bool {
+	if u.Role == RoleAdmin || u.Town == "" {
+		return true
+	}
+	return u.Town == town && (u.Village == "" || u.Village == village)
+}
+
+type dashData struct {
+	Days          []string
+	Questions     []int64
+	Unanswered    []int64
+	UnansweredPct float64
+	Quiz          quiz.Report
+	Villages      []quiz.Row
+	Deliveries    map[string]int
+	FailReasons   []reasonCount
+	OverdueTasks  int
+	OpenTasks     int
+	Unvisited     int
+	Pairings      int
+}
+
+type reasonCount struct {
+	Reason string
+	N      int
+}
+
+func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := state(r).user
+	now := c.now().In(handlers.ChinaTime())
+	var d dashData
+	var qTotal, uTotal int64
+	for i := 13; i >= 0; i-- {
+		day := now.AddDate(0, 0, -i)
+		q, _ := c.Store.Counter(ctx, handlers.StatKey("questions", day))
+		un, _ := c.Store.Counter(ctx, handlers.StatKey("unanswered", day))
+		d.Days = append(d.Days, day.Format("01-02"))
+		d.Questions, d.Unanswered = append(d.Questions, q), append(d.Unanswered, un)
+		qTotal, uTotal = qTotal+q, uTotal+un
+	}
+	if qTotal > 0 {
+		d.UnansweredPct = float64(uTotal) / float64(qTotal)
+	}
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, handlers.ChinaTime()).AddDate(0, 0, -29)
+	if answers, err := handlers.LoadAnswers(ctx, c.Store, from, now); err == nil {
+		var scoped []quiz.AnswerRecord
+		for _, a := range answers {
+			if inScope(u, a.Town, a.Village) {
+				scoped = append(scoped, a)
+			}
+		}
+		d.Quiz = quiz.BuildReport(scoped, from, now.AddDate(0, 0, 1), "", handlers.ChinaTime(), nil)
+		d.Villages = d.Quiz.ByVillage
+	}
+	d.Deliveries = map[string]int{}
+	reasons := map[string]int{}
+	for _, status := range []string{"sent", "delivered", "failed", "dead"} {
+		ids, err := c.Store.LookupRecords(ctx, handlers.KindDelivery, "status", status)
+		if err != nil {
+			continue
+		}
+		d.Deliveries[status] = len(ids)
+		if status == "failed" || status == "dead" {
+			if len(ids) > 500 {
+				ids = ids[len(ids)-500:]
+			}
+			for _, id := range ids {
+				if rec, err := handlers.GetDelivery(ctx, c.Store, id); err == nil {
+					reasons[shortReason(rec.Reason)]++
+				}
+			}
+		}
+	}
+	for k, v := range reasons {
+		d.FailReasons = append(d.FailReasons, reasonCount{k, v})
+	}
+	sort.Slice(d.FailReasons, func(i, j int) bool { return d.FailReasons[i].N > d.FailReasons[j].N })
+	if c.Staff != nil {
+		if r, err := c.Staff.Export(ctx); err == nil {
+			today := now.Format("2006-01-02")
+			for _, t := range r.Tasks {
+				if !inScope(u, t.Town, t.Village) {
+					continue
+				}
+				// closed tasks are stored with their closing; Export gives the roster fields only
+				if closed, _ := c.taskClosed(ctx, t.ID); closed {
+					continue
+				}
+				d.OpenTasks++
+				if t.Due < today {
+					d.OverdueTasks++
+				}
+			}
+			for _, p := range r.Pairings {
+				if !inScope(u, p.Town, p.Village) {
+					continue
+				}
+				d.Pairings++
+				ids, _ := c.Store.LookupRecords(ctx, handlers.KindVisit, "pm", p.Key()+"|"+now.Format("2006-01"))
+				if len(ids) == 0 {
+					d.Unvisited++
+				}
+			}
+		}
+	}
+	c.render(w, r, "dashboard.html", "概览", d, "", "")
+}
+
+func (c *Console) taskClosed(ctx context.Context, id string) (bool, error) {
+	b, err := c.Store.GetRecord(ctx, handlers.KindTask, id)
+	if err != nil {
+		return false, err
+	}
+	var t handlers.StaffTask
+	return t.Closed, json.Unmarshal(b, &t)
+}
+
+func shortReason(s string) string {
+	if i := strings.Index(s, "errcode "); i >= 0 {
+		s = s[i:]
+		if j := strings.IndexByte(s, ':'); j > 0 {
+			s = s[:j]
+		}
+	}
+	if r := []rune(s); len(r) > 40 {
+		s = string(r[:40]) + "…"
+	}
+	if s == "" {
+		s = "（未知）"
+	}
+	return s
+}
+
+func (c *Console) unanswered(w http.ResponseWriter, r *http.Request) {
+	ids, err := c.Store.ListRecords(r.Context(), handlers.KindUnanswered, "", 0)
+	if err != nil {
+		c.render(w, r, "unanswered.html", "未答问题", nil, "", err.Error())
+		return
+	}
+	if len(ids) > 200 {
+		ids = ids[len(ids)-200:]
+	}
+	data, _ := c.Store.GetRecords(r.Context(), handlers.KindUnanswered, ids)
+	var qs []handlers.UnansweredQuestion
+	for i := len(data) - 1; i >= 0; i-- {
+		var q handlers.UnansweredQuestion
+		if data[i] != nil && json.Unmarshal(data[i], &q) == nil {
+			qs = append(qs, q)
+		}
+	}
+	c.render(w, r, "unanswered.html", "未答问题", qs, "", "")
+}
+
+type rosterData struct {
+	People   []handlers.StaffPerson
+	Pairings int
+	Tasks    int
+	Invites  []handlers.Invite
+	Report   []roster.RowError
+}
+
+func (c *Console) rosterData(ctx context.Context, u User) rosterData {
+	var d rosterData
+	r, err := c.Staff.Export(ctx)
+	if err != nil {
+		return d
+	}
+	for _, p := range r.People {
+		if !inScope(u, p.Town, p.Village) {
+			continue
+		}
+		sp, err := c.Staff.Person(ctx, p.Phone)
+		if err == nil {
+			d.People = append(d.People, sp)
+		}
+	}
+	d.Pairings, d.Tasks = len(r.Pairings), len(r.Tasks)
+	return d
+}
+
+func (c *Console) rosterPage(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, "roster.html", "名单与绑定", c.rosterData(r.Context(), state(r).user), "", "")
+}
+
+func (c *Console) rosterImport(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := state(r).user
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "", "请选择一个 .xlsx 文件")
+		return
+	}
+	defer f.Close()
+	if !strings.HasSuffix(strings.ToLower(hdr.Filename), ".xlsx") {
+		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "", "只收 .xlsx 文件（人员、结对、整改任务三张表）")
+		return
+	}
+	p, err := roster.ReadXLSX(io.LimitReader(f, 16<<20))
+	if err != nil {
+		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "", err.Error())
+		return
+	}
+	ex, err := c.Staff.Existing(ctx)
+	if err != nil {
+		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "", err.Error())
+		return
+	}
+	bad := append(p.Bad, roster.Check(p.Roster, p.Rows, ex)...)
+	if len(bad) > 0 {
+		d := c.rosterData(ctx, u)
+		d.Report = bad
+		c.render(w, r, "roster.html", "名单与绑定", d, "", fmt.Sprintf("%s 有 %d 行有问题，没有导入任何内容。改好后再导入。", hdr.Filename, len(bad)))
+		return
+	}
+	res, err := c.Staff.Apply(ctx, p.Roster)
+	if err != nil {
+		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "", err.Error())
+		return
+	}
+	detail := fmt.Sprintf("%s: %d people, %d pairings, %d tasks", hdr.Filename, res.People, res.Pairings, res.Tasks)
+	handlers.Audit(ctx, c.Store, u.Name, "roster_import", detail, c.now())
+	c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "已导入 "+detail, "")
+}
+
+func (c *Console) rosterExport(w http.ResponseWriter, r *http.Request) {
+	rs, err := c.Staff.Export(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	var buf bytes.Buffer
+	if err := roster.WriteXLSX(&buf, rs); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "roster_export", "", c.now())
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="roster.xlsx"`)
+	w.Write(buf.Bytes())
+}
+
+func (c *Console) rosterInvite(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := state(r).user
+	phone := strings.TrimSpace(r.FormValue("phone"))
+	ttl := c.InviteTTL
+	if ttl <= 0 {
+		ttl = 72 * time.Hour
+	}
+	inv, err := c.Staff.CreateInvite(ctx, phone, ttl)
+	d := c.rosterData(ctx, u)
+	if err != nil {
+		c.render(w, r, "roster.html", "名单与绑定", d, "", "生成绑定码失败："+err.Error())
+		return
+	}
+	handlers.Audit(ctx, c.Store, u.Name, "invite", phone, c.now())
+	d.Invites = []handlers.Invite{inv}
+	c.render(w, r, "roster.html", "名单与绑定", d, fmt.Sprintf("绑定码 %s（%s 前有效）：请本人在公众号里发送「绑定 %s」", inv.Code, inv.Expires.In(handlers.ChinaTime()).Format("01-02 15:04"), inv.Code), "")
+}
+
+type deliveriesData struct {
+	Recent []handlers.Delivery
+	Failed []handlers.Delivery
+	Dead   []handlers.DeadLetter
+}
+
+func (c *Console) deliveriesData(ctx context.Context) deliveriesData {
+	var d deliveriesData
+	load := func(status string, n int) []handlers.Delivery {
+		ids, err := c.Store.LookupRecords(ctx, handlers.KindDelivery, "status", status)
+		if err != nil {
+			return nil
+		}
+		if len(ids) > n {
+			ids = ids[len(ids)-n:]
+		}
+		var out []handlers.Delivery
+		for _, id := range ids {
+			if rec, err := handlers.GetDelivery(ctx, c.Store, id); err == nil {
+				out = append(out, rec)
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
+		return out
+	}
+	d.Recent = append(load("sent", 50), load("delivered", 50)...)
+	d.Failed = load("failed", 100)
+	d.Dead, _ = c.Store.DeadLetters(ctx, c.Queue, 100)
+	return d
+}
+
+func (c *Console) deliveries(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, "deliveries.html", "消息发送", c.deliveriesData(r.Context()), "", "")
+}
+
+func (c *Console) revive(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	key := r.FormValue("key")
+	err := c.Store.Revive(ctx, c.Queue, key)
+	if err != nil {
+		c.render(w, r, "deliveries.html", "消息发送", c.deliveriesData(ctx), "", "重发失败："+err.Error())
+		return
+	}
+	handlers.Audit(ctx, c.Store, state(r).user.Name, "revive", key, c.now())
+	c.render(w, r, "deliveries.html", "消息发送", c.deliveriesData(ctx), "已放回发送队列："+key, "")
+}
+
+func (c *Console) audit(w http.ResponseWriter, r *http.Request) {
+	es, err := handlers.RecentAudit(r.Context(), c.Store, 300)
+	errText := ""
+	if err != nil {
+		errText = err.Error()
+	}
+	c.render(w, r, "audit.html", "操作记录", es, "", errText)
+}
