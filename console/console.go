@@ -35,8 +35,8 @@ type Console struct {
 	Staff  *handlers.Staff
 	KB     func() *knowledge.Base
 	Bank   func() *quiz.Bank
-	Queue  string        // the outbound queue (dead letters, revive)
-	Prefix string        // default /admin
+	Queue  string // the outbound queue (dead letters, revive)
+	Prefix string // default /admin
 	Now    func() time.Time
 	Logger *slog.Logger
 	// InviteTTL is how long codes made here stay valid (default 72 h).
