@@ -41,6 +41,11 @@ type Console struct {
 	Logger *slog.Logger
 	// InviteTTL is how long codes made here stay valid (default 72 h).
 	InviteTTL time.Duration
+	// Knowledge keeps documents and FAQ entries added here; Reload
+	// rebuilds the knowledge base with them (other instances notice the
+	// change by themselves).
+	Knowledge handlers.KBStore
+	Reload    func(ctx context.Context) error
 
 	tmpl *template.Template
 }
@@ -82,6 +87,13 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("GET "+p+"/deliveries", c.authed(RoleOfficial, c.deliveries))
 	mux.HandleFunc("POST "+p+"/deliveries/revive", c.authed(RoleAdmin, c.revive))
 	mux.HandleFunc("GET "+p+"/audit", c.authed(RoleAdmin, c.audit))
+	mux.HandleFunc("GET "+p+"/knowledge", c.authed(RoleOfficial, c.knowledgePage))
+	mux.HandleFunc("GET "+p+"/knowledge/doc", c.authed(RoleOfficial, c.docPage))
+	mux.HandleFunc("POST "+p+"/knowledge/upload", c.authed(RoleAdmin, c.upload))
+	mux.HandleFunc("POST "+p+"/knowledge/delete", c.authed(RoleAdmin, c.deleteDoc))
+	mux.HandleFunc("GET "+p+"/knowledge/faq", c.authed(RoleAdmin, c.faqForm))
+	mux.HandleFunc("POST "+p+"/knowledge/faq", c.authed(RoleAdmin, c.faqSave))
+	mux.HandleFunc("POST "+p+"/knowledge/faq/delete", c.authed(RoleAdmin, c.faqDelete))
 	return securityHeaders(mux)
 }
 

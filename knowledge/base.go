@@ -25,6 +25,9 @@ type Options struct {
 	NoDefault bool
 	// MinConfidence overrides DefaultMinConfidence when > 0.
 	MinConfidence float64
+	// Extra is one more folder, read last (knowledge added from the
+	// console and kept in the store, as a MemFS).
+	Extra fs.FS
 }
 
 // Problem is a file that could not be loaded. Load reports it and carries
@@ -78,6 +81,9 @@ func Load(opts Options) (*Base, []Problem, error) {
 			continue
 		}
 		problems = append(problems, b.loadFS(os.DirFS(dir), dir+string(filepath.Separator))...)
+	}
+	if opts.Extra != nil {
+		problems = append(problems, b.loadFS(opts.Extra, "store:")...)
 	}
 	if len(b.docs) == 0 {
 		return nil, problems, errors.New("knowledge: no documents loaded")

@@ -182,3 +182,29 @@ func TestShippedFAQQuotesItsDocuments(t *testing.T) {
 		}
 	}
 }
+
+// Knowledge kept elsewhere (the console's documents and FAQ) loads from a
+// MemFS like a folder.
+func TestLoadExtraMemFS(t *testing.T) {
+	extra := MemFS{
+		"console.faq.json": []byte(`[{"id":"tuigeng","questions":["退耕还林一亩补多少钱"],"answer":"按本县方案，每亩补助见村委会公示。","file":"000_0f4e317a7dc85b4e.txt"}]`),
+		"本村公告.txt":         []byte("本村公告\n一、饮水\n本村自来水每天早上六点到晚上十点供水，停水会提前一天通知。"),
+		"broken.faq.json":  []byte(`not json`),
+	}
+	b, problems, err := Load(Options{Extra: extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0].File, "store:broken.faq.json") {
+		t.Errorf("problems %v", problems)
+	}
+	if a := b.Answer("退耕还林一亩补多少钱"); !a.Answered || a.FAQ != "tuigeng" {
+		t.Errorf("FAQ from the store: %+v", a)
+	}
+	if a := b.Answer("本村自来水几点供水"); !a.Answered || !strings.Contains(a.Text, "六点") {
+		t.Errorf("document from the store: %+v", a)
+	}
+	if _, ok := b.FileText("本村公告.txt"); !ok {
+		t.Error("FileText misses the store's document")
+	}
+}

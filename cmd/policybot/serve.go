@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,7 +41,7 @@ type server struct {
 	webhook *bot.Webhook
 	http    *http.Server
 	ln      net.Listener
-	kb      *knowledge.Base
+	kb      *kbHolder
 	sched   *scheduler.Scheduler
 	quiz    *quizState
 	deliver *scheduler.Deliverer
@@ -51,13 +52,13 @@ type server struct {
 // quizState holds the bank in force; reload swaps in imported questions.
 type quizState struct {
 	bank  atomic.Pointer[quiz.Bank]
-	kb    *knowledge.Base
+	kb    func() *knowledge.Base
 	store handlers.Store
 	log   *slog.Logger
 }
 
 func (q *quizState) reload(ctx context.Context) {
-	b, err := loadQuizBank(ctx, q.kb, q.store, func(err error) { q.log.Warn("quiz bank", "err", err) })
+	b, err := loadQuizBank(ctx, q.kb(), q.store, func(err error) { q.log.Warn("quiz bank", "err", err) })
 	if err != nil {
 		q.log.Error("quiz bank not reloaded; keeping the one in force", "err", err)
 		return
@@ -110,10 +111,57 @@ func configureSDK(cfg Config) {
 	}
 }
 
+// kbHolder is the knowledge base in force: the shipped corpus, kb_dirs
+// and what was added from the console (in the store). Reload swaps in a
+// new one; every user reads it through Load.
+type kbHolder struct {
+	cfg     Config
+	store   handlers.KBStore
+	log     *slog.Logger
+	base    atomic.Pointer[knowledge.Base]
+	version atomic.Int64
+	mu      sync.Mutex
+}
+
+func (h *kbHolder) Load() *knowledge.Base { return h.base.Load() }
+
+// Reload builds the knowledge base again with the store's additions. A
+// broken addition is logged and left out; a store that does not answer
+// keeps the base in force.
+func (h *kbHolder) Reload(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, _ := h.store.Version(ctx)
+	extra, err := h.store.FS(ctx)
+	if err != nil {
+		return fmt.Errorf("knowledge from the store: %w", err)
+	}
+	kb, problems, err := knowledge.Load(knowledge.Options{Dirs: h.cfg.KBDirs, MinConfidence: h.cfg.MinConfidence, Extra: extra})
+	for _, p := range problems {
+		h.log.Warn("knowledge: file left out", "file", p.File, "err", p.Err)
+	}
+	if err != nil {
+		return err
+	}
+	h.base.Store(kb)
+	h.version.Store(v)
+	return nil
+}
+
+// ReloadIfChanged reloads when another instance (or the console) changed
+// the stored knowledge.
+func (h *kbHolder) ReloadIfChanged(ctx context.Context) error {
+	v, err := h.store.Version(ctx)
+	if err != nil || v == h.version.Load() {
+		return err
+	}
+	return h.Reload(ctx)
+}
+
 func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	logger := newLogger(cfg, stderr)
 	configureSDK(cfg)
-	kb, err := loadKB(cfg, stderr)
+	first, err := loadKB(cfg, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +173,12 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		// keep running: /readyz reports it and operations recover when the store does
 		logger.Error("store not reachable at start", "store", cfg.Store, "err", err)
 	}
+	kbh := &kbHolder{cfg: cfg, store: handlers.KBStore{Records: st, Counters: st}, log: logger}
+	kbh.base.Store(first)
+	if err := kbh.Reload(context.Background()); err != nil {
+		logger.Error("knowledge added from the console not loaded; serving the files only", "err", err)
+	}
+	kbNow := kbh.Load
 	local := cfg.LocalMode()
 	token := cfg.WeChatToken
 	if local {
@@ -138,7 +192,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 
 	// unanswered questions go to the store: every instance's meet there
 	counts := &handlers.DailyCounts{Counters: st, Logger: logger}
-	asker := &handlers.Asker{KB: func() *knowledge.Base { return kb }, Unanswered: handlers.StoreUnanswered{Records: st}, Logger: logger, Counts: counts}
+	asker := &handlers.Asker{KB: kbNow, Unanswered: handlers.StoreUnanswered{Records: st}, Logger: logger, Counts: counts}
 	router := handlers.DefaultRouter(asker, st)
 
 	places, err := loadPlaces(cfg, local)
@@ -146,15 +200,15 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		st.Close()
 		return nil, err
 	}
-	qs := &quizState{kb: kb, store: st, log: logger}
+	qs := &quizState{kb: kbNow, store: st, log: logger}
 	if shipped, err := quiz.Shipped(); err == nil { // the shipped bank until the store answers
-		if b, err := quiz.NewBank(shipped, kb.FileText); err == nil {
+		if b, err := quiz.NewBank(shipped, kbNow().FileText); err == nil {
 			qs.bank.Store(b)
 		}
 	}
 	qs.reload(context.Background())
 	loc := handlers.ChinaTime()
-	qz := &handlers.Quiz{Store: st, Bank: qs.bank.Load, Cite: kb.Cite, Places: places, RoundSize: cfg.QuizRoundSize,
+	qz := &handlers.Quiz{Store: st, Bank: qs.bank.Load, Cite: func(file, quote string) (string, bool) { return kbNow().Cite(file, quote) }, Places: places, RoundSize: cfg.QuizRoundSize,
 		Idle: time.Duration(cfg.QuizIdle), Loc: loc, DailyAt: cfg.QuizDailyAt, Quiet: cfg.QuietHours, Logger: logger}
 	qz.Register(router)
 	staff := staffFor(cfg, st)
@@ -188,6 +242,11 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		err = sched.Add(scheduler.Job{Name: "quiz-bank-reload", Spec: "@every 1m", Local: true, Run: func(ctx context.Context) error {
 			qs.reload(ctx)
 			return nil
+		}})
+	}
+	if err == nil {
+		err = sched.Add(scheduler.Job{Name: "knowledge-reload", Spec: "@every 30s", Local: true, Run: func(ctx context.Context) error {
+			return kbh.ReloadIfChanged(ctx)
 		}})
 	}
 	if err != nil {
@@ -230,10 +289,18 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 			http.Error(rw, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
+		kb := kbNow()
 		fmt.Fprintf(rw, "ok: store %s, knowledge base %d documents, %d passages\n", cfg.Store, len(kb.Documents()), len(kb.Passages()))
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	admin := &console.Console{Store: st, Staff: staff, KB: func() *knowledge.Base { return kb }, Bank: qs.bank.Load,
+	admin := &console.Console{Store: st, Staff: staff, KB: kbNow, Bank: qs.bank.Load, Knowledge: kbh.store,
+		Reload: func(ctx context.Context) error {
+			if err := kbh.Reload(ctx); err != nil {
+				return err
+			}
+			qs.reload(ctx) // imported questions quote documents too
+			return nil
+		},
 		Queue: handlers.DailyQueue, Logger: logger, InviteTTL: time.Duration(cfg.InviteTTL)}
 	mux.Handle("/admin/", admin.Handler())
 	if cfg.Simulator != nil && *cfg.Simulator || cfg.Simulator == nil && local {
@@ -249,7 +316,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	}
 	deliver := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Channels: channelsFor(cfg, st, sender), Log: logger,
 		Rate: cfg.DeliveryRate, ChannelRates: cfg.ChannelRates, Workers: cfg.DeliveryWorkers, Loc: loc}
-	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kb, sched: sched, quiz: qs, deliver: deliver, writer: writer, counts: counts,
+	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kbh, sched: sched, quiz: qs, deliver: deliver, writer: writer, counts: counts,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 	addr := "http://" + ln.Addr().String()
 	if local {
@@ -258,7 +325,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	} else {
 		logger.Info("serving the WeChat callback", "callback", addr+cfg.WeChatPath, "safe_mode", cfg.WeChatAESKey != "")
 	}
-	logger.Info("ready", "store", cfg.Store, "documents", len(kb.Documents()), "passages", len(kb.Passages()), "addr", ln.Addr().String())
+	logger.Info("ready", "store", cfg.Store, "documents", len(kbNow().Documents()), "passages", len(kbNow().Passages()), "addr", ln.Addr().String())
 	return s, nil
 }
 

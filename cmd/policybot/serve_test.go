@@ -9,15 +9,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/silenceper/wechat/v2/util"
 
+	"policybot/console"
 	"policybot/handlers"
 	"policybot/quiz"
 	"policybot/store/redisstore"
@@ -310,5 +313,75 @@ func TestServeWithModel(t *testing.T) {
 				t.Errorf("took %s (the passive budget is 1 s)", took)
 			}
 		})
+	}
+}
+
+// The console's loop: a question the bot cannot answer shows up in the
+// unanswered queue, an official adds it as an FAQ, and the bot answers
+// it at once, without a restart.
+func TestConsoleFAQFromUnanswered(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.Listen = "127.0.0.1:0"
+	s, err := newServer(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := console.CreateUser(ctx, s.store, console.User{Name: "wang", Role: console.RoleAdmin}, "a long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + s.ln.Addr().String()
+	var sim struct{ Token string }
+	getJSON(t, base+"/simulator/config", &sim)
+	q := "村里的光伏电站收益怎么分"
+	if got := wechatPost(t, base, sim.Token, "villager", q, "77001"); !strings.Contains(got, "没有找到") {
+		t.Fatalf("the bot knew it already: %q", got)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	csrf := func(path string) string {
+		resp, err := c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("no form on %s: %s", path, b)
+		}
+		return string(m[1])
+	}
+	resp, err := c.PostForm(base+"/admin/login", url.Values{"csrf": {csrf("/admin/login")}, "user": {"wang"}, "password": {"a long enough password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, _ = c.Get(base + "/admin/unanswered")
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), q) || !strings.Contains(string(page), "添加为 FAQ") {
+		t.Fatalf("unanswered queue:\n%s", page)
+	}
+	resp, err = c.PostForm(base+"/admin/knowledge/faq", url.Values{"csrf": {csrf("/admin/knowledge/faq?q=" + url.QueryEscape(q))},
+		"questions": {q + "\n光伏收益怎么分配"}, "answer": {"光伏电站收益按村里公示的分配方案发放，具体请问村委会。"}, "file": {"000_0f4e317a7dc85b4e.txt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "FAQ 已保存并生效") {
+		t.Fatalf("save FAQ:\n%s", page)
+	}
+	if got := wechatPost(t, base, sim.Token, "villager", "光伏收益怎么分配", "77002"); !strings.Contains(got, "按村里公示的分配方案") {
+		t.Errorf("the bot does not use the new FAQ: %q", got)
+	}
+	entries, _ := handlers.RecentAudit(ctx, s.store, 10)
+	if len(entries) == 0 || entries[0].Action != "faq_save" {
+		t.Errorf("audit %+v", entries)
 	}
 }

@@ -1,0 +1,180 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+
+	"policybot/handlers"
+	"policybot/knowledge"
+)
+
+type docRow struct {
+	File, Title, Number string
+	Passages            int
+	Added               bool // added here (may be deleted here)
+}
+
+type knowledgeData struct {
+	Docs []docRow
+	FAQs []knowledge.FAQ
+}
+
+func (c *Console) knowledgeData(r *http.Request) knowledgeData {
+	var d knowledgeData
+	added := map[string]bool{}
+	if names, err := c.Knowledge.Files(r.Context()); err == nil {
+		for _, n := range names {
+			added[n] = true
+		}
+	}
+	for _, doc := range c.KB().Documents() {
+		d.Docs = append(d.Docs, docRow{File: doc.File, Title: doc.Title, Number: doc.Number, Passages: len(doc.Passages), Added: added[doc.File]})
+	}
+	d.FAQs, _ = c.Knowledge.FAQs(r.Context())
+	return d
+}
+
+func (c *Console) knowledgePage(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", "")
+}
+
+func (c *Console) docPage(w http.ResponseWriter, r *http.Request) {
+	file := r.URL.Query().Get("file")
+	var ps []*knowledge.Passage
+	title := file
+	for _, doc := range c.KB().Documents() {
+		if doc.File == file {
+			ps = append(ps, doc.Passages...)
+			title = doc.Title
+		}
+	}
+	if ps == nil {
+		http.NotFound(w, r)
+		return
+	}
+	c.render(w, r, "doc.html", title, ps, "", "")
+}
+
+// reloaded rebuilds the knowledge base and shows the knowledge page.
+func (c *Console) reloaded(w http.ResponseWriter, r *http.Request, flash string) {
+	if c.Reload != nil {
+		if err := c.Reload(r.Context()); err != nil {
+			c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", "已保存，但重新加载知识库失败："+err.Error())
+			return
+		}
+	}
+	c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), flash, "")
+}
+
+func (c *Console) upload(w http.ResponseWriter, r *http.Request) {
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", "请选择文件（.txt、.md 或 .docx）")
+		return
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, handlers.MaxKBFile+1))
+	if err != nil || len(data) > handlers.MaxKBFile {
+		c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", fmt.Sprintf("文件太大（最多 %d MB）", handlers.MaxKBFile>>20))
+		return
+	}
+	name := path.Base(strings.ReplaceAll(hdr.Filename, "\\", "/"))
+	ctx := r.Context()
+	if err := c.Knowledge.PutFile(ctx, name, data); err != nil {
+		c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", err.Error())
+		return
+	}
+	meta := map[string]string{}
+	for _, k := range []string{"title", "number", "issuer", "date", "region"} {
+		if v := strings.TrimSpace(r.FormValue(k)); v != "" {
+			meta[k] = v
+		}
+	}
+	if len(meta) > 0 {
+		b, _ := json.Marshal(meta)
+		if err := c.Knowledge.PutFile(ctx, strings.TrimSuffix(name, path.Ext(name))+".meta.json", b); err != nil {
+			c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", err.Error())
+			return
+		}
+	}
+	handlers.Audit(ctx, c.Store, state(r).user.Name, "kb_upload", name, c.now())
+	c.reloaded(w, r, "已加入知识库："+name)
+}
+
+func (c *Console) deleteDoc(w http.ResponseWriter, r *http.Request) {
+	name := r.FormValue("file")
+	ctx := r.Context()
+	names, _ := c.Knowledge.Files(ctx)
+	found := false
+	for _, n := range names {
+		found = found || n == name
+	}
+	if !found {
+		c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", "只能删除在这里加入的文件")
+		return
+	}
+	if err := c.Knowledge.DeleteFile(ctx, name); err != nil {
+		c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", err.Error())
+		return
+	}
+	handlers.Audit(ctx, c.Store, state(r).user.Name, "kb_delete", name, c.now())
+	c.reloaded(w, r, "已删除："+name)
+}
+
+type faqFormData struct {
+	FAQ   knowledge.FAQ
+	Lines string
+	Docs  []docRow
+}
+
+func (c *Console) faqForm(w http.ResponseWriter, r *http.Request) {
+	d := faqFormData{Docs: c.knowledgeData(r).Docs}
+	if id := r.URL.Query().Get("id"); id != "" {
+		faqs, _ := c.Knowledge.FAQs(r.Context())
+		for _, f := range faqs {
+			if f.ID == id {
+				d.FAQ = f
+			}
+		}
+	}
+	if q := strings.TrimSpace(r.URL.Query().Get("q")); q != "" { // from the unanswered queue
+		d.FAQ.Questions = append(d.FAQ.Questions, q)
+	}
+	d.Lines = strings.Join(d.FAQ.Questions, "\n")
+	c.render(w, r, "faq.html", "FAQ", d, "", "")
+}
+
+func (c *Console) faqSave(w http.ResponseWriter, r *http.Request) {
+	var qs []string
+	for _, l := range strings.Split(r.FormValue("questions"), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			qs = append(qs, l)
+		}
+	}
+	f := knowledge.FAQ{ID: strings.TrimSpace(r.FormValue("id")), Questions: qs, Answer: strings.TrimSpace(r.FormValue("answer")),
+		File: r.FormValue("file"), Section: strings.TrimSpace(r.FormValue("section"))}
+	if f.ID == "" {
+		f.ID = "console-" + token()[:10]
+	}
+	if err := c.Knowledge.PutFAQ(r.Context(), f); err != nil {
+		d := faqFormData{FAQ: f, Lines: strings.Join(qs, "\n"), Docs: c.knowledgeData(r).Docs}
+		c.render(w, r, "faq.html", "FAQ", d, "", err.Error())
+		return
+	}
+	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "faq_save", f.ID+": "+strings.Join(qs, " / "), c.now())
+	c.reloaded(w, r, "FAQ 已保存并生效："+f.ID)
+}
+
+func (c *Console) faqDelete(w http.ResponseWriter, r *http.Request) {
+	id := r.FormValue("id")
+	if err := c.Knowledge.DeleteFAQ(r.Context(), id); err != nil {
+		c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", err.Error())
+		return
+	}
+	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "faq_delete", id, c.now())
+	c.reloaded(w, r, "FAQ 已删除："+id)
+}
