@@ -197,6 +197,20 @@ func (a *API) SendSubscribe(ctx context.Context, openid, templateID string, fiel
 	return a.post(ctx, "subscribe send", "/cgi-bin/message/subscribe/bizsend", body)
 }
 
+// MassSendText broadcasts text to 2–10,000 followers by openid (a service
+// account's mass send; each follower receives at most 4 a month). It
+// returns the msg_id that MASSSENDJOBFINISH reports on.
+func (a *API) MassSendText(ctx context.Context, openids []string, text string) (string, error) {
+	body, _ := json.Marshal(map[string]any{"touser": openids, "msgtype": "text", "text": map[string]string{"content": text}})
+	var out struct {
+		MsgID json.Number `json:"msg_id"`
+	}
+	if err := a.postFor(ctx, "mass send", "/cgi-bin/message/mass/send", body, &out); err != nil {
+		return "", err
+	}
+	return out.MsgID.String(), nil
+}
+
 // CreateQRScene creates a temporary QR code for scene (a string scene,
 // at most 64 characters) valid for ttl (at most 30 days), and returns the
 // address of its image.

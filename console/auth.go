@@ -35,11 +35,14 @@ const KindAdmin = "admin"
 
 // User is a console account.
 type User struct {
-	Name    string    `json:"name"`
-	Hash    []byte    `json:"hash"` // bcrypt
-	Role    string    `json:"role"`
-	Town    string    `json:"town,omitempty"`    // officials: their scope
-	Village string    `json:"village,omitempty"` // empty: the whole town
+	Name    string `json:"name"`
+	Hash    []byte `json:"hash"` // bcrypt
+	Role    string `json:"role"`
+	Town    string `json:"town,omitempty"`    // officials: their scope
+	Village string `json:"village,omitempty"` // empty: the whole town
+	// Phone links the account to a roster person, for previews to the
+	// official's own WeChat.
+	Phone   string    `json:"phone,omitempty"`
 	Created time.Time `json:"created"`
 }
 

@@ -46,6 +46,9 @@ type Console struct {
 	// change by themselves).
 	Knowledge handlers.KBStore
 	Reload    func(ctx context.Context) error
+	// Notices composes and sends notices; ReachByPhone as for reminders.
+	Notices      *handlers.Notices
+	ReachByPhone bool
 
 	tmpl *template.Template
 }
@@ -87,6 +90,12 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("GET "+p+"/deliveries", c.authed(RoleOfficial, c.deliveries))
 	mux.HandleFunc("POST "+p+"/deliveries/revive", c.authed(RoleAdmin, c.revive))
 	mux.HandleFunc("GET "+p+"/audit", c.authed(RoleAdmin, c.audit))
+	mux.HandleFunc("GET "+p+"/notices", c.authed(RoleOfficial, c.noticesPage))
+	mux.HandleFunc("POST "+p+"/notices", c.authed(RoleOfficial, c.noticeCreate))
+	mux.HandleFunc("GET "+p+"/notices/view", c.authed(RoleOfficial, c.noticeView))
+	mux.HandleFunc("POST "+p+"/notices/send", c.authed(RoleOfficial, c.noticeSend))
+	mux.HandleFunc("POST "+p+"/notices/approve", c.authed(RoleAdmin, c.noticeApprove))
+	mux.HandleFunc("POST "+p+"/notices/preview", c.authed(RoleOfficial, c.noticePreview))
 	mux.HandleFunc("GET "+p+"/knowledge", c.authed(RoleOfficial, c.knowledgePage))
 	mux.HandleFunc("GET "+p+"/knowledge/doc", c.authed(RoleOfficial, c.docPage))
 	mux.HandleFunc("POST "+p+"/knowledge/upload", c.authed(RoleAdmin, c.upload))

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"policybot/handlers"
+	"policybot/roster"
 	"policybot/store/embedded"
 )
 
@@ -33,7 +34,9 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	e := &env{store: st, now: time.Date(2026, 11, 22, 10, 0, 0, 0, handlers.ChinaTime())}
-	c := &Console{Store: st, Staff: &handlers.Staff{Store: st}, Queue: "outbound", Now: func() time.Time { return e.now }}
+	staff := &handlers.Staff{Store: st}
+	c := &Console{Store: st, Staff: staff, Queue: "outbound", Now: func() time.Time { return e.now },
+		Notices: &handlers.Notices{Store: st, Staff: staff, TwoPerson: true, Now: func() time.Time { return e.now }}}
 	e.srv = httptest.NewServer(c.Handler())
 	t.Cleanup(e.srv.Close)
 	ctx := context.Background()
@@ -41,6 +44,9 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	if err := CreateUser(ctx, st, User{Name: "zhen", Role: RoleOfficial, Town: "马街镇"}, "official password 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := CreateUser(ctx, st, User{Name: "admin2", Role: RoleAdmin}, "second admin password"); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -215,4 +221,77 @@ func TestRosterImportInviteAndAudit(t *testing.T) {
 	if _, err := e.store.Claim(ctx, "outbound", time.Minute); err != nil {
 		t.Errorf("revived item not claimable: %v", err)
 	}
+}
+
+func TestNoticesScopeApprovalAndOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	staff := &handlers.Staff{Store: e.store}
+	if _, err := staff.Apply(ctx, rosterForTest()); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"13800000001", "13900000009"} {
+		inv, _ := staff.CreateInvite(ctx, p, time.Hour)
+		staff.Bind(ctx, "o"+p, inv.Code)
+	}
+	official := client(t)
+	login(t, e, official, "zhen", "official password 1")
+	// an official's notice is kept inside their town, whatever they type
+	code, _, h := post(t, official, e.srv.URL+"/admin/notices", url.Values{"csrf": {csrfOf(t, official, e.srv.URL+"/admin/notices")},
+		"title": {"开会"}, "body": {"明天开会"}, "kind": {"staff"}, "town": {"龙山镇"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("official creates: %d", code)
+	}
+	_, page, _ := get(t, official, e.srv.URL+h.Get("Location"))
+	if !strings.Contains(page, "发给：马街镇 全部干部（现在 1 人）") {
+		t.Errorf("scope not forced:\n%s", page)
+	}
+	if code, page, _ := post(t, official, e.srv.URL+"/admin/notices", url.Values{"csrf": {csrfOf(t, official, e.srv.URL+"/admin/notices")},
+		"title": {"x"}, "body": {"y"}, "kind": {"followers"}}); code != 200 || !strings.Contains(page, "只能发给本镇") {
+		t.Errorf("official to all followers: %d", code)
+	}
+	// two-person rule: the author cannot approve; another admin can; sending twice sends once
+	a1, a2 := client(t), client(t)
+	login(t, e, a1, "admin", "correct horse battery")
+	login(t, e, a2, "admin2", "second admin password")
+	_, _, h = post(t, a1, e.srv.URL+"/admin/notices", url.Values{"csrf": {csrfOf(t, a1, e.srv.URL+"/admin/notices")},
+		"title": {"检查"}, "body": {"周五检查档案"}, "kind": {"staff"}})
+	view := h.Get("Location")
+	id := strings.TrimPrefix(view, "/admin/notices/view?id=")
+	if _, page, _ := get(t, a1, e.srv.URL+view); strings.Contains(page, ">批准<") || strings.Contains(page, ">发送<") {
+		t.Errorf("the author may approve or send before approval:\n%s", page)
+	}
+	if _, page, _ := get(t, a2, e.srv.URL+view); !strings.Contains(page, ">批准<") {
+		t.Errorf("a second admin sees no approve button")
+	}
+	post(t, a2, e.srv.URL+"/admin/notices/approve", url.Values{"csrf": {csrfOf(t, a2, e.srv.URL+view)}, "id": {id}})
+	tok := csrfOf(t, a1, e.srv.URL+view)
+	_, first, _ := post(t, a1, e.srv.URL+"/admin/notices/send", url.Values{"csrf": {tok}, "id": {id}})
+	post(t, a1, e.srv.URL+"/admin/notices/send", url.Values{"csrf": {tok}, "id": {id}}) // a double click
+	if !strings.Contains(first, "已发出：2 人排队发送") {
+		t.Errorf("send:\n%s", first)
+	}
+	n := 0
+	for {
+		if _, err := e.store.Claim(ctx, "outbound", time.Hour); err != nil {
+			break
+		}
+		n++
+	}
+	if n != 2 {
+		t.Errorf("%d messages queued, want 2 (once each)", n)
+	}
+	_, page, _ = get(t, a1, e.srv.URL+"/admin/audit")
+	for _, want := range []string{"notice_create", "notice_approve", "notice_send"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("audit lacks %s", want)
+		}
+	}
+}
+
+func rosterForTest() roster.Roster {
+	return roster.Roster{People: []roster.Person{
+		{Name: "王建国", Phone: "13800000001", Role: roster.RoleHelper, Town: "马街镇", Village: "金家村"},
+		{Name: "龙山干部", Phone: "13900000009", Role: roster.RoleHelper, Town: "龙山镇", Village: "东风村"},
+	}}
 }

@@ -135,3 +135,16 @@ const (
 	TextOverdueOwner     = "【整改逾期】任务 %s（%s）已超过期限 %s，逾期 %d 天。完成后请回复「销号 %s 说明」。"
 	TextOverdueLeader    = "【整改逾期汇总】您负责的以下任务已逾期：\n%s"
 )
+
+// Notice texts.
+const (
+	TextNoticeNone       = "最近 30 天没有发给您的通知。"
+	TextNoticeLatestHead = "最近的通知："
+	TextNoticeHow        = "请这样发：通知 全镇帮扶干部：明天上午九点在镇政府开会。对象可以是：全镇帮扶干部、全镇驻村干部、全镇干部、本村群众、全镇群众。"
+	TextNoticeNotAllowed = "只有责任领导、第一书记和管理员可以发通知。"
+	TextNoticePreview    = "将发给%s（%d 人）：\n%s\n——\n回复「确认发送」发出，回复「取消」作废。"
+	TextNoticeNoDraft    = "没有待发送的通知。"
+	TextNoticeSent       = "已发出：%d 人收到，%d 人未绑定微信，%d 人已取消关注，%d 人本月群发次数已用完。"
+	TextNoticePending    = "已提交，需要另一位管理员在管理台批准后发出。"
+	TextNoticeCancelled  = "已作废。"
+)

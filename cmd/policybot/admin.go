@@ -28,6 +28,7 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	role := fs.String("role", console.RoleAdmin, "admin or official")
 	town := fs.String("town", "", "official: their town")
 	village := fs.String("village", "", "official: their village (empty: the whole town)")
+	phone := fs.String("phone", "", "their phone in the roster (for previews to their own WeChat)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -53,7 +54,7 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return 1
 	}
 	defer st.Close()
-	u := console.User{Name: *user, Role: *role, Town: *town, Village: *village}
+	u := console.User{Name: *user, Role: *role, Town: *town, Village: *village, Phone: *phone}
 	if err := console.CreateUser(ctx, st, u, strings.TrimRight(line, "\r\n")); err != nil {
 		fmt.Fprintln(stderr, "policybot:", err)
 		return 1

@@ -115,6 +115,9 @@ type Config struct {
 	WeComAgentID int    `json:"wecom_agentid"`
 	WeComAPIBase string `json:"wecom_api_base"`
 
+	// NoticeTwoPerson: a notice goes out only after a second admin approves it.
+	NoticeTwoPerson bool `json:"notice_two_person"`
+
 	// An OpenAI-compatible model writes friendlier answers from the same
 	// passages; with no llm_model the extractive answers are unchanged.
 	LLMBaseURL    string   `json:"llm_base_url"`

@@ -214,6 +214,8 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	staff := staffFor(cfg, st)
 	staff.Quiz, staff.Logger = qz, logger
 	staff.Register(router, st)
+	notices := &handlers.Notices{Store: st, Staff: staff, TwoPerson: cfg.NoticeTwoPerson}
+	notices.Register(router, staff.ReachByPhone)
 	sched := scheduler.New(loc, st, logger)
 	spec, err := scheduler.DailySpec(cfg.QuizDailyAt)
 	if err == nil {
@@ -245,6 +247,12 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		}})
 	}
 	if err == nil {
+		err = sched.Add(scheduler.Job{Name: "notices-due", Spec: "@every 1m", Lease: 5 * time.Minute, Run: func(ctx context.Context) error {
+			_, err := notices.SendDue(ctx, staff.ReachByPhone)
+			return err
+		}})
+	}
+	if err == nil {
 		err = sched.Add(scheduler.Job{Name: "knowledge-reload", Spec: "@every 30s", Local: true, Run: func(ctx context.Context) error {
 			return kbh.ReloadIfChanged(ctx)
 		}})
@@ -262,6 +270,9 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		cache := &bot.TokenCache{Store: st, Logger: logger}
 		sender = &bot.API{Base: cfg.WeChatAPIBase, HTTP: &http.Client{Timeout: 5 * time.Second},
 			Tokens: bot.NewStableTokens(cfg.WeChatAppID, cfg.WeChatSecret, cache)}
+	}
+	if api, ok := sender.(*bot.API); ok {
+		notices.Mass = api // households get notices by mass send
 	}
 	writer, err := newWriter(cfg, st, reg)
 	if err != nil {
@@ -301,7 +312,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 			qs.reload(ctx) // imported questions quote documents too
 			return nil
 		},
-		Queue: handlers.DailyQueue, Logger: logger, InviteTTL: time.Duration(cfg.InviteTTL)}
+		Queue: handlers.DailyQueue, Logger: logger, InviteTTL: time.Duration(cfg.InviteTTL), Notices: notices, ReachByPhone: staff.ReachByPhone}
 	mux.Handle("/admin/", admin.Handler())
 	if cfg.Simulator != nil && *cfg.Simulator || cfg.Simulator == nil && local {
 		sim := &bot.Simulator{Token: token, Path: cfg.WeChatPath, Outbox: outbox}

@@ -1,0 +1,151 @@
+package handlers_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"policybot/handlers"
+)
+
+type fakeMass struct {
+	mu    sync.Mutex
+	calls [][]string
+}
+
+func (f *fakeMass) MassSendText(_ context.Context, openids []string, text string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, append([]string(nil), openids...))
+	return "1000001", nil
+}
+
+func queued(t *testing.T, st handlers.QuizStore) int {
+	t.Helper()
+	n := 0
+	for {
+		if _, err := st.Claim(context.Background(), handlers.DailyQueue, time.Hour); err != nil {
+			return n
+		}
+		n++
+	}
+}
+
+func TestNotices(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			c := &clock{time.Date(2026, 11, 18, 10, 0, 0, 0, handlers.ChinaTime())}
+			staff, r := newStaff(t, st, c)
+			bind(t, staff, r, "oH", "13800000001")
+			bind(t, staff, r, "oL", "13800000007")
+			mass := &fakeMass{}
+			ns := &handlers.Notices{Store: st, Staff: staff, Mass: mass, TwoPerson: true, Now: c.now}
+			ns.Register(r, false)
+
+			// two-person rule
+			n, err := ns.Create(ctx, handlers.Notice{Title: "开会", Body: "明天上午九点开会", Audience: handlers.Audience{Kind: handlers.AudienceStaff, Town: "马街镇"}, Author: "wang"})
+			if err != nil || n.Status != handlers.NoticePending {
+				t.Fatalf("create: %+v %v", n, err)
+			}
+			if _, err := ns.Send(ctx, n.ID, false); err == nil {
+				t.Error("sent without approval")
+			}
+			if _, err := ns.Approve(ctx, n.ID, "wang"); err != handlers.ErrSameApprover {
+				t.Errorf("self-approval: %v", err)
+			}
+			if _, err := ns.Approve(ctx, n.ID, "li"); err != nil {
+				t.Fatal(err)
+			}
+			// staff: bound ones queued, others counted; a second send changes nothing
+			sent, err := ns.Send(ctx, n.ID, false)
+			if err != nil || sent.Status != handlers.NoticeSent || sent.Report.Recipients != 4 || sent.Report.Queued != 2 || sent.Report.Unbound != 2 {
+				t.Fatalf("send: %+v %v", sent.Report, err)
+			}
+			again, _ := ns.Send(ctx, n.ID, false)
+			if again.Report != sent.Report || queued(t, st) != 2 {
+				t.Errorf("a second send went out again")
+			}
+			// households: followers by mass send, within the monthly quota
+			for _, u := range []string{"h1", "h2", "h3"} {
+				say(t, r, u, "答题") // any message; follow them:
+				r.Handle(ctx, handlers.Message{User: u, Kind: handlers.KindEvent, Event: "subscribe"})
+			}
+			r.Handle(ctx, handlers.Message{User: "h3", Kind: handlers.KindEvent, Event: "unsubscribe"})
+			ns.TwoPerson = false
+			for i := 0; i < 5; i++ {
+				h, err := ns.Create(ctx, handlers.Notice{Title: "停水", Body: "周五停水", Audience: handlers.Audience{Kind: handlers.AudienceFollowers}, Author: "wang"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				h, err = ns.Send(ctx, h.ID, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i < 4 && (h.Report.Queued != 2 || h.Report.OverQuota != 0) || i == 4 && (h.Report.Queued != 0 || h.Report.OverQuota != 2) {
+					t.Errorf("broadcast %d: %+v", i+1, h.Report)
+				}
+			}
+			if len(mass.calls) != 4 || len(mass.calls[0]) != 2 {
+				t.Errorf("mass sends %v", mass.calls)
+			}
+			left, exhausted, _ := ns.QuotaLeft(ctx, handlers.Audience{Kind: handlers.AudienceFollowers})
+			if left != 0 || exhausted != 2 {
+				t.Errorf("quota left %d, exhausted %d", left, exhausted)
+			}
+			// scheduled
+			later, _ := ns.Create(ctx, handlers.Notice{Title: "提醒", Body: "下周一检查", Audience: handlers.Audience{Kind: handlers.AudiencePhones, Phones: []string{"138 0000 0001"}},
+				Author: "wang", SendAt: c.t.Add(2 * time.Hour)})
+			if s, _ := ns.Send(ctx, later.ID, false); s.Status != handlers.NoticeScheduled {
+				t.Errorf("future notice: %s", s.Status)
+			}
+			if n, _ := ns.SendDue(ctx, false); n != 0 {
+				t.Errorf("sent %d before its time", n)
+			}
+			c.t = c.t.Add(3 * time.Hour)
+			if n, _ := ns.SendDue(ctx, false); n != 1 || queued(t, st) != 1 {
+				t.Errorf("due notice not sent: %d", n)
+			}
+			// 最新通知
+			if got := say(t, r, "oH", "最新通知"); !strings.HasPrefix(got, "最近的通知：\n\n11-18 【通知】提醒\n下周一检查") {
+				t.Errorf("latest for the helper: %s", got)
+			}
+			if got := say(t, r, "h1", "最新通知"); !strings.Contains(got, "周五停水") || strings.Contains(got, "开会") {
+				t.Errorf("latest for a household: %s", got)
+			}
+		})
+	}
+}
+
+func TestNoticeFromChat(t *testing.T) {
+	st := stores(t)["embedded"]
+	ctx := context.Background()
+	c := &clock{time.Date(2026, 11, 18, 10, 0, 0, 0, handlers.ChinaTime())}
+	staff, r := newStaff(t, st, c)
+	bind(t, staff, r, "oH", "13800000001")
+	bind(t, staff, r, "oL", "13800000007")
+	ns := &handlers.Notices{Store: st, Staff: staff, Now: c.now}
+	ns.Register(r, false)
+	if got := say(t, r, "oH", "通知 全镇帮扶干部：明天开会"); !strings.Contains(got, "只有责任领导") {
+		t.Errorf("a helper sends a notice: %s", got)
+	}
+	if got := say(t, r, "oL", "通知 全世界：x"); !strings.Contains(got, "请这样发") {
+		t.Errorf("unknown audience: %s", got)
+	}
+	got := say(t, r, "oL", "通知 全镇帮扶干部：明天上午九点在镇政府开会")
+	if !strings.Contains(got, "将发给马街镇 帮扶责任人（1 人）") || !strings.Contains(got, "确认发送") {
+		t.Fatalf("preview: %s", got)
+	}
+	if got := say(t, r, "oL", "确认发送"); !strings.Contains(got, "已发出：1 人收到") {
+		t.Errorf("confirm: %s", got)
+	}
+	if got := say(t, r, "oL", "确认发送"); !strings.Contains(got, "没有待发送") {
+		t.Errorf("confirm twice: %s", got)
+	}
+	if n := queued(t, st); n != 1 {
+		t.Errorf("queued %d", n)
+	}
+	_ = ctx
+}
