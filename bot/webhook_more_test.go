@@ -160,8 +160,10 @@ func TestEventsAndMedia(t *testing.T) {
 	if len(ids) != 4 {
 		t.Errorf("%d events recorded, want 4", len(ids))
 	}
-	for _, name := range []string{"image.official.xml", "video.official.xml", "link.official.xml", "voice.official.xml"} {
-		_, body, _ := rec.post(read(name))
+	for i, name := range []string{"image.official.xml", "video.official.xml", "link.official.xml", "voice.official.xml"} {
+		// the samples share one MsgId; as four messages they need their own
+		msg := strings.Replace(read(name), "1234567890123456", fmt.Sprint(1000+i), 1)
+		_, body, _ := rec.post(msg)
 		if replyText(t, body) != handlers.TextAskTyped {
 			t.Errorf("%s reply = %s", name, body)
 		}
