@@ -73,6 +73,12 @@ func (c *Console) Handler() http.Handler {
 		"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 		"time": func(t time.Time) string { return t.In(handlers.ChinaTime()).Format("2006-01-02 15:04") },
 		"json": func(v any) template.JS { b, _ := json.Marshal(v); return template.JS(b) },
+		"status": func(s string) string {
+			if z, ok := statusNames[s]; ok {
+				return z
+			}
+			return s
+		},
 	}).ParseFS(templateFS, "templates/*.html"))
 	p := c.prefix()
 	mux := http.NewServeMux()
@@ -114,6 +120,13 @@ func securityHeaders(h http.Handler) http.Handler {
 		w.Header().Set("Referrer-Policy", "same-origin")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// statusNames shows notice and delivery states in Chinese.
+var statusNames = map[string]string{
+	handlers.NoticeDraft: "待发送", handlers.NoticePending: "待批准", handlers.NoticeScheduled: "已定时",
+	handlers.NoticeSent: "已发出", handlers.NoticeFailed: "失败",
+	"delivered": "已送达", "dead": "已放弃",
 }
 
 type ctxKey struct{}
@@ -442,7 +455,7 @@ func (c *Console) rosterImport(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "", err.Error())
 		return
 	}
-	detail := fmt.Sprintf("%s: %d people, %d pairings, %d tasks", hdr.Filename, res.People, res.Pairings, res.Tasks)
+	detail := fmt.Sprintf("%s：%d 人，%d 个结对，%d 项任务", hdr.Filename, res.People, res.Pairings, res.Tasks)
 	handlers.Audit(ctx, c.Store, u.Name, "roster_import", detail, c.now())
 	c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "已导入 "+detail, "")
 }

@@ -192,7 +192,7 @@ func TestRosterImportInviteAndAudit(t *testing.T) {
 		t.Errorf("garbage: %s", page)
 	}
 	page := upload("example.xlsx", good)
-	if !strings.Contains(page, "已导入 example.xlsx: 8 people, 9 pairings, 4 tasks") || !strings.Contains(page, "王建国") {
+	if !strings.Contains(page, "已导入 example.xlsx：8 人，9 个结对，4 项任务") || !strings.Contains(page, "王建国") {
 		t.Fatalf("import:\n%s", page)
 	}
 	code, page, _ := post(t, c, e.srv.URL+"/admin/roster/invite", url.Values{"csrf": {csrfOf(t, c, e.srv.URL+"/admin/roster")}, "phone": {"13800000001"}})
