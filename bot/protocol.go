@@ -29,6 +29,9 @@ type inbound struct {
 	Event        string   `xml:"Event"`
 	EventKey     string   `xml:"EventKey"`
 	Status       string   `xml:"Status"`
+	TotalCount   string   `xml:"TotalCount"` // MASSSENDJOBFINISH
+	SentCount    string   `xml:"SentCount"`
+	ErrorCount   string   `xml:"ErrorCount"`
 	Encrypt      string   `xml:"Encrypt"`
 }
 

@@ -575,6 +575,9 @@ func toMessage(in *inbound, at time.Time) handlers.Message {
 		if strings.EqualFold(in.Event, "TEMPLATESENDJOBFINISH") {
 			m.EventKey = in.TemplateID + ":" + in.Status
 		}
+		if strings.EqualFold(in.Event, "MASSSENDJOBFINISH") { // msgid:status:sent:errors:total
+			m.EventKey = strings.Join([]string{in.TemplateID, in.Status, strings.TrimSpace(in.SentCount), strings.TrimSpace(in.ErrorCount), strings.TrimSpace(in.TotalCount)}, ":")
+		}
 	default:
 		m.Kind = handlers.KindUnknown
 	}

@@ -115,6 +115,12 @@ func (in *inbound) set(name string, v []byte) bool {
 		in.EventKey = string(v)
 	case "Status":
 		in.Status = string(v)
+	case "TotalCount":
+		in.TotalCount = string(v)
+	case "SentCount":
+		in.SentCount = string(v)
+	case "ErrorCount":
+		in.ErrorCount = string(v)
 	case "Encrypt":
 		in.Encrypt = string(v)
 	case "xml":

@@ -64,7 +64,7 @@ func (c *Console) renderNotices(w http.ResponseWriter, r *http.Request, flash, e
 func (c *Console) noticeCreate(w http.ResponseWriter, r *http.Request) {
 	u := state(r).user
 	a := handlers.Audience{Kind: r.FormValue("kind"), Role: r.FormValue("role"), Town: strings.TrimSpace(r.FormValue("town")),
-		Village: strings.TrimSpace(r.FormValue("village"))}
+		Village: strings.TrimSpace(r.FormValue("village")), Tag: strings.TrimSpace(r.FormValue("tag"))}
 	for _, l := range strings.FieldsFunc(r.FormValue("phones"), func(r rune) bool { return r == '\n' || r == ',' || r == '，' }) {
 		if l = strings.TrimSpace(l); l != "" {
 			a.Phones = append(a.Phones, l)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,7 @@ type Audience struct {
 	Role    string   `json:"role,omitempty"`
 	Town    string   `json:"town,omitempty"`
 	Village string   `json:"village,omitempty"`
+	Tag     string   `json:"tag,omitempty"` // staff carrying this roster tag
 	Phones  []string `json:"phones,omitempty"`
 }
 
@@ -50,6 +52,9 @@ func (a Audience) Describe() string {
 		who := a.Role
 		if who == "" {
 			who = "全部干部"
+		}
+		if a.Tag != "" {
+			who += "（" + a.Tag + "）"
 		}
 		if place == "" {
 			place = "全部"
@@ -91,6 +96,10 @@ type NoticeReport struct {
 	NotFollowing int    `json:"not_following"` // households who unfollowed
 	OverQuota    int    `json:"over_quota"`    // households whose monthly broadcasts are used up
 	MassMsgID    string `json:"mass_msg_id,omitempty"`
+	// What WeChat reported when the mass send finished (MASSSENDJOBFINISH).
+	MassStatus string `json:"mass_status,omitempty"`
+	MassSent   int    `json:"mass_sent,omitempty"`
+	MassErrors int    `json:"mass_errors,omitempty"`
 }
 
 // Text is the notice as people read it.
@@ -131,7 +140,43 @@ func (s *Notices) now() time.Time {
 }
 
 func (s *Notices) put(ctx context.Context, n Notice) error {
-	return putJSON(ctx, s.Store, KindNotice, n.ID, n, IndexEntry{Name: "status", Value: n.Status})
+	idx := []IndexEntry{{Name: "status", Value: n.Status}}
+	for _, id := range strings.Split(n.Report.MassMsgID, ",") {
+		if id != "" {
+			idx = append(idx, IndexEntry{Name: "massmsg:" + id, Value: "1"})
+		}
+	}
+	return putJSON(ctx, s.Store, KindNotice, n.ID, n, idx...)
+}
+
+// MassFinishIntent records WeChat's report on a mass send
+// (MASSSENDJOBFINISH, key "msgid:status:sent:errors:total") in its
+// notice, and keeps the event.
+func (s *Notices) MassFinishIntent() Intent {
+	record := RecordEventIntent(s.Store)
+	return IntentFunc(func(ctx context.Context, m Message) (Response, error) {
+		if _, err := record.Handle(ctx, m); err != nil {
+			return Response{}, err
+		}
+		parts := strings.Split(m.EventKey, ":")
+		if len(parts) < 4 || parts[0] == "" {
+			return Response{}, nil
+		}
+		ids, err := s.Store.LookupRecords(ctx, KindNotice, "massmsg:"+parts[0], "1")
+		if err != nil || len(ids) == 0 {
+			return Response{}, err
+		}
+		n, err := s.Get(ctx, ids[0])
+		if err != nil {
+			return Response{}, err
+		}
+		sent, _ := strconv.Atoi(parts[2])
+		errs, _ := strconv.Atoi(parts[3])
+		n.Report.MassStatus = parts[1]
+		n.Report.MassSent += sent
+		n.Report.MassErrors += errs
+		return Response{}, s.put(ctx, n)
+	})
 }
 
 // Get returns a notice.
@@ -236,7 +281,7 @@ func (s *Notices) Recipients(ctx context.Context, a Audience) (staff []StaffPers
 			if a.Kind == AudiencePhones && !want[p.Phone] {
 				continue
 			}
-			if a.Kind == AudienceStaff && (a.Role != "" && p.Role != a.Role || a.Town != "" && p.Town != a.Town || a.Village != "" && p.Village != a.Village) {
+			if a.Kind == AudienceStaff && (a.Role != "" && p.Role != a.Role || a.Town != "" && p.Town != a.Town || a.Village != "" && p.Village != a.Village || a.Tag != "" && !p.HasTag(a.Tag)) {
 				continue
 			}
 			staff = append(staff, p)

@@ -18,6 +18,7 @@ func (s *Notices) Register(r *Router, reachByPhone bool) {
 	r.Prefix("通知:", s.ComposeIntent())
 	r.Keyword(s.ConfirmIntent(reachByPhone), "确认发送")
 	r.Keyword(s.CancelIntent(), "取消", "作废")
+	r.Event("MASSSENDJOBFINISH", s.MassFinishIntent())
 }
 
 // LatestIntent lists the notices that reached the person lately.

@@ -149,3 +149,44 @@ func TestNoticeFromChat(t *testing.T) {
 	}
 	_ = ctx
 }
+
+func TestNoticeToATag(t *testing.T) {
+	st := stores(t)["embedded"]
+	ctx := context.Background()
+	c := &clock{time.Date(2026, 11, 18, 10, 0, 0, 0, handlers.ChinaTime())}
+	staff, r := newStaff(t, st, c)
+	ro := exampleRoster()
+	ro.People[0].Tags = []string{"党员"} // 王建国
+	ro.People[2].Tags = []string{"网格员"}
+	if _, err := staff.Apply(ctx, ro); err != nil {
+		t.Fatal(err)
+	}
+	bind(t, staff, r, "oH", "13800000001")
+	bind(t, staff, r, "oC", "13800000005")
+	ns := &handlers.Notices{Store: st, Staff: staff, Now: c.now}
+	n, _ := ns.Create(ctx, handlers.Notice{Title: "党课", Body: "周三学习", Audience: handlers.Audience{Kind: handlers.AudienceStaff, Tag: "党员"}, Author: "wang"})
+	n, err := ns.Send(ctx, n.ID, false)
+	if err != nil || n.Report.Recipients != 1 || n.Report.Queued != 1 || !strings.Contains(n.Audience.Describe(), "（党员）") {
+		t.Errorf("tag audience: %+v %v", n, err)
+	}
+}
+
+// WeChat's report on a mass send lands in its notice.
+func TestMassSendReport(t *testing.T) {
+	st := stores(t)["embedded"]
+	ctx := context.Background()
+	c := &clock{time.Date(2026, 11, 18, 10, 0, 0, 0, handlers.ChinaTime())}
+	staff, r := newStaff(t, st, c)
+	ns := &handlers.Notices{Store: st, Staff: staff, Mass: &fakeMass{}, Now: c.now}
+	ns.Register(r, false)
+	for _, u := range []string{"h1", "h2"} {
+		r.Handle(ctx, handlers.Message{User: u, Kind: handlers.KindEvent, Event: "subscribe"})
+	}
+	n, _ := ns.Create(ctx, handlers.Notice{Title: "停水", Body: "周五停水", Audience: handlers.Audience{Kind: handlers.AudienceFollowers}, Author: "wang"})
+	ns.Send(ctx, n.ID, false)
+	r.Handle(ctx, handlers.Message{User: "gh", Kind: handlers.KindEvent, Event: "MASSSENDJOBFINISH", EventKey: "1000001:send success:2:0:2"})
+	got, _ := ns.Get(ctx, n.ID)
+	if got.Report.MassStatus != "send success" || got.Report.MassSent != 2 {
+		t.Errorf("report %+v", got.Report)
+	}
+}

@@ -42,6 +42,19 @@ type Person struct {
 	Role    string `json:"role"`
 	Town    string `json:"town"`
 	Village string `json:"village"`
+	// Tags group staff across roles and places (党员, 网格员, 信息员):
+	// notices can go to a tag.
+	Tags []string `json:"tags,omitempty"`
+}
+
+// HasTag reports whether the person carries tag.
+func (p Person) HasTag(tag string) bool {
+	for _, t := range p.Tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // Pairing is one helper responsible for one household.

@@ -17,14 +17,14 @@ var update = flag.Bool("update", false, "rewrite example.xlsx")
 // exampleRoster is the roster of the shipped example workbook.
 func exampleRoster() Roster {
 	r := Roster{People: []Person{
-		{"王建国", "13800000001", RoleHelper, "马街镇", "金家村"},
-		{"李红梅", "13800000002", RoleHelper, "马街镇", "金家村"},
-		{"赵志强", "13800000003", RoleHelper, "马街镇", "上谷村"},
-		{"陈晓东", "13800000004", RoleSecretary, "马街镇", "金家村"},
-		{"刘洋", "13800000005", RoleCadre, "马街镇", "金家村"},
-		{"孙丽", "13800000006", RoleSecretary, "马街镇", "上谷村"},
-		{"周海", "13800000007", RoleLeader, "马街镇", ""},
-		{"吴敏", "13800000008", RoleAdmin, "马街镇", ""},
+		{"王建国", "13800000001", RoleHelper, "马街镇", "金家村", []string{"党员"}},
+		{"李红梅", "13800000002", RoleHelper, "马街镇", "金家村", nil},
+		{"赵志强", "13800000003", RoleHelper, "马街镇", "上谷村", nil},
+		{"陈晓东", "13800000004", RoleSecretary, "马街镇", "金家村", []string{"党员"}},
+		{"刘洋", "13800000005", RoleCadre, "马街镇", "金家村", []string{"党员", "网格员"}},
+		{"孙丽", "13800000006", RoleSecretary, "马街镇", "上谷村", nil},
+		{"周海", "13800000007", RoleLeader, "马街镇", "", nil},
+		{"吴敏", "13800000008", RoleAdmin, "马街镇", "", nil},
 	}}
 	households := map[string][]string{
 		"13800000001": {"张大山", "张小河", "李老三"},

@@ -13,13 +13,13 @@ import (
 
 // Columns of each sheet, in order.
 var Columns = map[string][]string{
-	SheetPeople:   {"姓名", "手机号", "角色", "乡镇", "村"},
+	SheetPeople:   {"姓名", "手机号", "角色", "乡镇", "村", "标签"},
 	SheetPairings: {"帮扶责任人手机号", "户主姓名", "户编号", "乡镇", "村"},
 	SheetTasks:    {"编号", "问题", "整改措施", "责任人手机号", "责任领导手机号", "完成期限", "乡镇", "村"},
 }
 
 // optional columns may be missing from the header.
-var optional = map[string]bool{"户编号": true}
+var optional = map[string]bool{"户编号": true, "标签": true}
 
 // Parsed is a read roster with each item's row, and the rows that could
 // not be read at all.
@@ -150,7 +150,7 @@ func (p *Parsed) addRows(sheet string, rows [][]string) error {
 				bad("角色 %q 不认识，应为 %s 之一", role, strings.Join(Roles, "、"))
 				continue
 			}
-			p.People = append(p.People, Person{Name: cell("姓名"), Phone: ph, Role: role, Town: cell("乡镇"), Village: cell("村")})
+			p.People = append(p.People, Person{Name: cell("姓名"), Phone: ph, Role: role, Town: cell("乡镇"), Village: cell("村"), Tags: splitTags(cell("标签"))})
 			p.Rows.People = append(p.Rows.People, rowNo)
 		case SheetPairings:
 			if !need("户主姓名") {
@@ -194,7 +194,7 @@ func WriteXLSX(w io.Writer, r Roster) error {
 		{SheetPeople, nil}, {SheetPairings, nil}, {SheetTasks, nil},
 	}
 	for _, p := range r.People {
-		sheets[0].rows = append(sheets[0].rows, []string{p.Name, p.Phone, p.Role, p.Town, p.Village})
+		sheets[0].rows = append(sheets[0].rows, []string{p.Name, p.Phone, p.Role, p.Town, p.Village, strings.Join(p.Tags, "、")})
 	}
 	for _, p := range r.Pairings {
 		sheets[1].rows = append(sheets[1].rows, []string{p.HelperPhone, p.Household, p.HouseholdID, p.Town, p.Village})
@@ -233,3 +233,14 @@ func WriteXLSX(w io.Writer, r Roster) error {
 
 // ErrNoSheets is returned for a file that is neither .xlsx nor a named .csv.
 var ErrNoSheets = errors.New("roster: give a .xlsx workbook or .csv files named 人员, 结对 or 整改任务")
+
+// splitTags reads "党员、网格员" (separated by 、 , ， ; or spaces).
+func splitTags(s string) []string {
+	var out []string
+	for _, t := range strings.FieldsFunc(s, func(r rune) bool { return r == '、' || r == ',' || r == '，' || r == ';' || r == '；' || r == ' ' }) {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
