@@ -37,6 +37,9 @@ type Options struct {
 	DB         int
 	// Prefix starts every key; default "policybot:".
 	Prefix string
+	// NoAutoPipeline sends every per-message dedup call on its own
+	// instead of pipelining concurrent ones together.
+	NoAutoPipeline bool
 	// Timeout bounds every operation (dial, read, write, pool wait);
 	// default 1 s. An operation that exceeds it fails with
 	// handlers.ErrUnavailable instead of hanging.
@@ -54,6 +57,7 @@ type Store struct {
 	timeout time.Duration
 	doneTTL time.Duration
 	now     func() time.Time
+	seen    *seenBatcher // nil: every MarkSeenAndGet is its own round trip
 }
 
 var _ handlers.Store = (*Store)(nil)
@@ -97,14 +101,23 @@ func Open(opts Options) (*Store, error) {
 	u.DialTimeout, u.ReadTimeout, u.WriteTimeout, u.PoolTimeout = opts.Timeout, opts.Timeout, opts.Timeout, opts.Timeout
 	u.MaxRetries = 1
 	u.ContextTimeoutEnabled = true
-	return &Store{c: redis.NewUniversalClient(u), p: opts.Prefix, timeout: opts.Timeout, doneTTL: opts.DoneRetention, now: opts.Now}, nil
+	s := &Store{c: redis.NewUniversalClient(u), p: opts.Prefix, timeout: opts.Timeout, doneTTL: opts.DoneRetention, now: opts.Now}
+	if !opts.NoAutoPipeline {
+		s.seen = newSeenBatcher(s)
+	}
+	return s, nil
 }
 
 // Client exposes the underlying client (for diagnostics and tests).
 func (s *Store) Client() redis.UniversalClient { return s.c }
 
 // Close closes the client; operations afterwards fail.
-func (s *Store) Close() error { return s.c.Close() }
+func (s *Store) Close() error {
+	if s.seen != nil {
+		s.seen.close()
+	}
+	return s.c.Close()
+}
 
 func (s *Store) ctx(parent context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(parent, s.timeout)
@@ -298,11 +311,21 @@ local v = redis.call('GET', KEYS[2])
 if first then return {1, v} end
 return {0, v}`)
 
-// MarkSeenAndGet implements handlers.SeenLoader in one round trip.
+// MarkSeenAndGet implements handlers.SeenLoader in one round trip, shared
+// with the concurrent calls of other requests (auto-pipelining).
 func (s *Store) MarkSeenAndGet(ctx context.Context, seenKey string, ttl time.Duration, sessionKey string) (bool, []byte, error) {
 	if ttl <= 0 {
 		return false, nil, errors.New("redis store: MarkSeen needs a ttl > 0")
 	}
+	if s.seen != nil {
+		ctx, cancel := s.ctx(ctx)
+		defer cancel()
+		return s.seen.do(ctx, seenKey, ttl, sessionKey)
+	}
+	return s.markSeenAndGetDirect(ctx, seenKey, ttl, sessionKey)
+}
+
+func (s *Store) markSeenAndGetDirect(ctx context.Context, seenKey string, ttl time.Duration, sessionKey string) (bool, []byte, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	res, err := markSeenAndGetScript.Run(ctx, s.c, []string{s.p + "seen:" + seenKey, s.p + "sess:" + sessionKey}, ttl.Milliseconds()).Slice()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -541,6 +542,39 @@ func RunFastPaths(t *testing.T, factory Factory) {
 		}
 		if again := mk[bool](t)(h.Store.MarkSeen(ctx(), "m:{u1}:1", time.Minute)); again {
 			t.Fatal("MarkSeenAndGet did not mark the key for MarkSeen")
+		}
+		// many concurrent calls (batched together by a backend that
+		// pipelines): each key has exactly one first, each state is its own
+		var wg sync.WaitGroup
+		firsts := make([]atomic.Int32, 20)
+		errs := make(chan error, 400)
+		for g := 0; g < 400; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				k := g % 20
+				first, v, err := sl.MarkSeenAndGet(ctx(), fmt.Sprintf("m:{c%d}:x", k), time.Minute, fmt.Sprintf("user:{c%d}", k))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if first {
+					firsts[k].Add(1)
+				}
+				if v != nil {
+					errs <- fmt.Errorf("state %q for a user with none", v)
+				}
+			}(g)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		for k := range firsts {
+			if n := firsts[k].Load(); n != 1 {
+				t.Fatalf("key %d had %d firsts", k, n)
+			}
 		}
 	})
 	t.Run("PutSessions", func(t *testing.T) {
