@@ -100,23 +100,17 @@ func cmdQuiz(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	_ = asJSON
-	cfg, err := cf.load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot: invalid configuration:", err)
-		return 1
+	_ = asJSON // JSON is the default; the flag is accepted for clarity
+	cfg, st, code := configAndStore(&cf, stderr)
+	if st == nil {
+		return code
 	}
+	defer st.Close()
 	kb, err := loadKB(cfg, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "policybot:", err)
 		return 1
 	}
-	st, err := openStore(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
-	}
-	defer st.Close()
 	fail := func(err error) int { fmt.Fprintln(stderr, "policybot:", err); return 1 }
 	warn := func(err error) { fmt.Fprintln(stderr, "policybot:", err) }
 	switch args[0] {

@@ -91,15 +91,9 @@ func cmdRoster(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	cfg, err := cf.load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot: invalid configuration:", err)
-		return 1
-	}
-	st, err := openStore(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
+	cfg, st, code := configAndStore(&cf, stderr)
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 	s := staffFor(cfg, st)
@@ -235,22 +229,17 @@ func cmdRemind(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := cf.load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot: invalid configuration:", err)
-		return 1
-	}
 	at := time.Now()
 	if *atS != "" {
+		var err error
 		if at, err = parseMoment(*atS); err != nil {
 			fmt.Fprintln(stderr, "policybot: --at:", err)
 			return 2
 		}
 	}
-	st, err := openStore(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
+	cfg, st, code := configAndStore(&cf, stderr)
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 	s := staffFor(cfg, st)
@@ -345,15 +334,9 @@ func cmdDeliveries(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := cf.load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot: invalid configuration:", err)
-		return 1
-	}
-	st, err := openStore(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
+	_, st, code := configAndStore(&cf, stderr)
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 	statuses := []string{"sent", "delivered", "failed", "dead"}

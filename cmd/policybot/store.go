@@ -108,3 +108,19 @@ func cmdConfig(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	return 0
 }
+
+// configAndStore loads the configuration and opens its store for a
+// command, printing what went wrong; code is the exit code to return when
+// st is nil. The caller closes st.
+func configAndStore(cf *commonFlags, stderr io.Writer) (cfg Config, st handlers.Store, code int) {
+	cfg, err := cf.load(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "policybot: invalid configuration:", err)
+		return cfg, nil, 1
+	}
+	if st, err = openStore(cfg); err != nil {
+		fmt.Fprintln(stderr, "policybot:", err)
+		return cfg, nil, 1
+	}
+	return cfg, st, 0
+}
