@@ -60,3 +60,31 @@ func TestErrorCodeDispositions(t *testing.T) {
 		t.Errorf("field not cut to %d characters: %q", TemplateFieldRunes, string(v))
 	}
 }
+
+func TestMassSendText(t *testing.T) {
+	var got struct {
+		ToUser  []string `json:"touser"`
+		MsgType string   `json:"msgtype"`
+		Text    struct{ Content string }
+	}
+	var path string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path = r.URL.Path
+		json.NewDecoder(r.Body).Decode(&got)
+		if len(got.ToUser) < 2 {
+			io.WriteString(w, `{"errcode":40130,"errmsg":"invalid openid list size, at least two openid"}`)
+			return
+		}
+		io.WriteString(w, `{"errcode":0,"errmsg":"send job submission success","msg_id":34182,"msg_data_id":206227730}`)
+	}))
+	defer srv.Close()
+	api := &API{Base: srv.URL, Tokens: staticTokens{}}
+	id, err := api.MassSendText(context.Background(), []string{"o1", "o2"}, "【通知】停水")
+	if err != nil || id != "34182" || path != "/cgi-bin/message/mass/send" || got.MsgType != "text" || got.Text.Content != "【通知】停水" {
+		t.Errorf("mass send: %q %v %s %+v", id, err, path, got)
+	}
+	var ae *APIError
+	if _, err := api.MassSendText(context.Background(), []string{"o1"}, "x"); !errors.As(err, &ae) || ae.Code != 40130 {
+		t.Errorf("one openid: %v", err)
+	}
+}
