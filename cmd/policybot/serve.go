@@ -332,9 +332,9 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	addr := "http://" + ln.Addr().String()
 	if local {
 		logger.Warn("local mode: no WeChat account configured; token generated, messages go to the simulator only",
-			"simulator", addr+"/simulator", "callback", addr+cfg.WeChatPath)
+			"simulator", addr+"/simulator", "callback", addr+cfg.WeChatPath, "console", addr+"/admin/")
 	} else {
-		logger.Info("serving the WeChat callback", "callback", addr+cfg.WeChatPath, "safe_mode", cfg.WeChatAESKey != "")
+		logger.Info("serving the WeChat callback", "callback", addr+cfg.WeChatPath, "safe_mode", cfg.WeChatAESKey != "", "console", addr+"/admin/")
 	}
 	logger.Info("ready", "store", cfg.Store, "documents", len(kbNow().Documents()), "passages", len(kbNow().Passages()), "addr", ln.Addr().String())
 	return s, nil
