@@ -82,6 +82,17 @@ type Deliverer struct {
 	once     sync.Once
 	limiter  *limiter
 	chLimits map[string]*limiter
+
+	// unrecorded holds sends that went out while the store could not take
+	// their record and ack (Redis going away): they are recorded and acked
+	// as soon as it answers, and never sent again by this process.
+	mu         sync.Mutex
+	unrecorded map[string]unrecordedSend
+}
+
+type unrecordedSend struct {
+	item *handlers.Claimed
+	rec  handlers.Delivery
 }
 
 func (d *Deliverer) defaults() {
@@ -156,6 +167,7 @@ func (d *Deliverer) Run(ctx context.Context) {
 // nothing ready (or could not be reached: err).
 func (d *Deliverer) Once(ctx context.Context) (worked bool, err error) {
 	d.defaults()
+	d.recordPending(ctx)
 	if err := d.limiter.wait(ctx); err != nil {
 		return false, nil
 	}
@@ -176,6 +188,13 @@ func (d *Deliverer) Once(ctx context.Context) (worked bool, err error) {
 		// sent by a worker that died before acking: finish, do not resend
 		return true, d.ack(sctx, it)
 	}
+	d.mu.Lock()
+	u, sentHere := d.unrecorded[it.Key]
+	d.mu.Unlock()
+	if sentHere { // this process sent it while the store was away
+		u.item = it
+		return true, d.finishUnrecorded(sctx, u)
+	}
 	var msg handlers.OutboundText
 	if err := json.Unmarshal(it.Payload, &msg); err != nil || msg.To == "" && msg.Phone == "" || msg.Text == "" {
 		return true, d.bury(sctx, it, rec, fmt.Sprintf("unreadable payload: %v", err))
@@ -184,10 +203,7 @@ func (d *Deliverer) Once(ctx context.Context) (worked bool, err error) {
 	sendErr := d.send(sctx, msg, &rec)
 	if sendErr == nil {
 		rec.Status, rec.At = "sent", d.Now()
-		if err := handlers.PutDelivery(sctx, d.Store, rec); err != nil {
-			d.Log.Error("delivery: sent but not recorded", "key", it.Key, "err", err)
-		}
-		return true, d.ack(sctx, it)
+		return true, d.finishUnrecorded(sctx, unrecordedSend{item: it, rec: rec})
 	}
 	reason := sendErr.Error()
 	switch handlers.DispositionOf(sendErr) {
@@ -206,6 +222,52 @@ func (d *Deliverer) Once(ctx context.Context) (worked bool, err error) {
 		return true, d.retry(sctx, it, rec, tomorrow, reason)
 	default:
 		return true, d.retry(sctx, it, rec, d.Now().Add(d.Backoff(it.Attempt)), reason)
+	}
+}
+
+// finishUnrecorded records a send and acks its item; when the store does
+// not answer it keeps both for later (recordPending) instead of losing
+// the fact that the message went out.
+func (d *Deliverer) finishUnrecorded(ctx context.Context, u unrecordedSend) error {
+	if err := handlers.PutDelivery(ctx, d.Store, u.rec); err != nil {
+		d.keep(u)
+		d.Log.Warn("delivery: sent, recording later (store unavailable)", "key", u.item.Key, "err", err)
+		return nil
+	}
+	if err := d.ack(ctx, u.item); err != nil {
+		d.keep(u)
+		return nil
+	}
+	d.mu.Lock()
+	delete(d.unrecorded, u.item.Key)
+	d.mu.Unlock()
+	return nil
+}
+
+func (d *Deliverer) keep(u unrecordedSend) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.unrecorded == nil {
+		d.unrecorded = map[string]unrecordedSend{}
+	}
+	d.unrecorded[u.item.Key] = u
+}
+
+// recordPending retries the records and acks kept while the store was away.
+func (d *Deliverer) recordPending(ctx context.Context) {
+	d.mu.Lock()
+	pending := make([]unrecordedSend, 0, len(d.unrecorded))
+	for _, u := range d.unrecorded {
+		pending = append(pending, u)
+	}
+	d.mu.Unlock()
+	for _, u := range pending {
+		if ctx.Err() != nil {
+			return
+		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.Lease/2)
+		d.finishUnrecorded(sctx, u)
+		cancel()
 	}
 }
 
