@@ -68,6 +68,9 @@ func CreateUser(ctx context.Context, rec handlers.Records, u User, password stri
 	if u.Role != RoleAdmin && u.Role != RoleOfficial {
 		return fmt.Errorf("role %q is not admin or official", u.Role)
 	}
+	if u.Role == RoleOfficial && u.Town == "" {
+		return errors.New("an official needs a town (--town): they see and send only for it")
+	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return err

@@ -163,6 +163,9 @@ func TestLoginSessionsAndLockout(t *testing.T) {
 	if CreateUser(context.Background(), e.store, User{Name: "x", Role: RoleAdmin}, "short") == nil {
 		t.Error("a short password was accepted")
 	}
+	if CreateUser(context.Background(), e.store, User{Name: "y", Role: RoleOfficial}, "long enough password") == nil {
+		t.Error("an official without a town was accepted (they would see everything)")
+	}
 }
 
 func TestRosterImportInviteAndAudit(t *testing.T) {
