@@ -46,6 +46,9 @@ type Console struct {
 	// change by themselves).
 	Knowledge handlers.KBStore
 	Reload    func(ctx context.Context) error
+	// Counts, when set, adds this instance's unflushed question counts to
+	// the dashboard's.
+	Counts *handlers.DailyCounts
 	// Notices composes and sends notices; ReachByPhone as for reminders.
 	Notices      *handlers.Notices
 	ReachByPhone bool
@@ -272,6 +275,8 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 		day := now.AddDate(0, 0, -i)
 		q, _ := c.Store.Counter(ctx, handlers.StatKey("questions", day))
 		un, _ := c.Store.Counter(ctx, handlers.StatKey("unanswered", day))
+		q += c.Counts.Pending(handlers.StatKey("questions", day))
+		un += c.Counts.Pending(handlers.StatKey("unanswered", day))
 		d.Days = append(d.Days, day.Format("01-02"))
 		d.Questions, d.Unanswered = append(d.Questions, q), append(d.Unanswered, un)
 		qTotal, uTotal = qTotal+q, uTotal+un

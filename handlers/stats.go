@@ -108,6 +108,17 @@ func (d *DailyCounts) Add(kind string, t time.Time) {
 	d.mu.Unlock()
 }
 
+// Pending is what this process counted under key and has not flushed
+// yet (so a page can show figures without waiting for the flush).
+func (d *DailyCounts) Pending(key string) int64 {
+	if d == nil {
+		return 0
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.pending[key]
+}
+
 // Start flushes every period until Close.
 func (d *DailyCounts) Start() {
 	d.once.Do(func() {

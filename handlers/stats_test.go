@@ -19,7 +19,13 @@ func TestDailyCountsAndAudit(t *testing.T) {
 				d.Add("questions", at)
 			}
 			d.Add("unanswered", at)
+			if p := d.Pending(handlers.StatKey("questions", at)); p != 5 {
+				t.Errorf("pending %d before the flush", p)
+			}
 			d.Close() // flushes
+			if p := d.Pending(handlers.StatKey("questions", at)); p != 0 {
+				t.Errorf("pending %d after the flush", p)
+			}
 			if n, _ := st.Counter(ctx, handlers.StatKey("questions", at)); n < 5 {
 				t.Errorf("questions counted %d", n)
 			}

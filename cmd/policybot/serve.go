@@ -312,7 +312,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 			qs.reload(ctx) // imported questions quote documents too
 			return nil
 		},
-		Queue: handlers.DailyQueue, Logger: logger, InviteTTL: time.Duration(cfg.InviteTTL), Notices: notices, ReachByPhone: staff.ReachByPhone}
+		Queue: handlers.DailyQueue, Logger: logger, InviteTTL: time.Duration(cfg.InviteTTL), Notices: notices, ReachByPhone: staff.ReachByPhone, Counts: counts}
 	mux.Handle("/admin/", admin.Handler())
 	if cfg.Simulator != nil && *cfg.Simulator || cfg.Simulator == nil && local {
 		sim := &bot.Simulator{Token: token, Path: cfg.WeChatPath, Outbox: outbox}
