@@ -96,7 +96,7 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("POST "+p+"/roster/import", c.authed(RoleAdmin, c.rosterImport))
 	mux.HandleFunc("GET "+p+"/roster/export", c.authed(RoleOfficial, c.rosterExport))
 	mux.HandleFunc("POST "+p+"/roster/invite", c.authed(RoleAdmin, c.rosterInvite))
-	mux.HandleFunc("GET "+p+"/deliveries", c.authed(RoleOfficial, c.deliveries))
+	mux.HandleFunc("GET "+p+"/deliveries", c.authed(RoleAdmin, c.deliveries)) // keys name people of every town
 	mux.HandleFunc("POST "+p+"/deliveries/revive", c.authed(RoleAdmin, c.revive))
 	mux.HandleFunc("GET "+p+"/audit", c.authed(RoleAdmin, c.audit))
 	mux.HandleFunc("GET "+p+"/notices", c.authed(RoleOfficial, c.noticesPage))
@@ -417,6 +417,7 @@ func (c *Console) rosterData(ctx context.Context, u User) rosterData {
 			d.People = append(d.People, sp)
 		}
 	}
+	r = scopeRoster(u, r)
 	d.Pairings, d.Tasks = len(r.Pairings), len(r.Tasks)
 	return d
 }
@@ -471,6 +472,7 @@ func (c *Console) rosterExport(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	rs = scopeRoster(state(r).user, rs)
 	var buf bytes.Buffer
 	if err := roster.WriteXLSX(&buf, rs); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -499,6 +501,31 @@ func (c *Console) rosterInvite(w http.ResponseWriter, r *http.Request) {
 	handlers.Audit(ctx, c.Store, u.Name, "invite", phone, c.now())
 	d.Invites = []handlers.Invite{inv}
 	c.render(w, r, "roster.html", "名单与绑定", d, fmt.Sprintf("绑定码 %s（%s 前有效）：请本人在公众号里发送「绑定 %s」", inv.Code, inv.Expires.In(handlers.ChinaTime()).Format("01-02 15:04"), inv.Code), "")
+}
+
+// scopeRoster keeps what an official may see: their town's (or
+// village's) people, pairings and tasks.
+func scopeRoster(u User, r roster.Roster) roster.Roster {
+	if u.Role == RoleAdmin || u.Town == "" {
+		return r
+	}
+	var out roster.Roster
+	for _, p := range r.People {
+		if inScope(u, p.Town, p.Village) {
+			out.People = append(out.People, p)
+		}
+	}
+	for _, p := range r.Pairings {
+		if inScope(u, p.Town, p.Village) {
+			out.Pairings = append(out.Pairings, p)
+		}
+	}
+	for _, t := range r.Tasks {
+		if inScope(u, t.Town, t.Village) {
+			out.Tasks = append(out.Tasks, t)
+		}
+	}
+	return out
 }
 
 type deliveriesData struct {

@@ -155,6 +155,9 @@ func TestLoginSessionsAndLockout(t *testing.T) {
 	if code, _, _ := get(t, c2, e.srv.URL+"/admin/audit"); code != http.StatusForbidden {
 		t.Errorf("official reads the audit log: %d", code)
 	}
+	if code, _, _ := get(t, c2, e.srv.URL+"/admin/deliveries"); code != http.StatusForbidden {
+		t.Errorf("official reads every town's deliveries: %d", code)
+	}
 	// logout ends the session
 	post(t, c, e.srv.URL+"/admin/logout", url.Values{"csrf": {csrfOf(t, c, e.srv.URL+"/admin/")}})
 	if code, _, _ := get(t, c, e.srv.URL+"/admin/"); code != http.StatusSeeOther {
@@ -297,4 +300,32 @@ func rosterForTest() roster.Roster {
 		{Name: "王建国", Phone: "13800000001", Role: roster.RoleHelper, Town: "马街镇", Village: "金家村"},
 		{Name: "龙山干部", Phone: "13900000009", Role: roster.RoleHelper, Town: "龙山镇", Village: "东风村"},
 	}}
+}
+
+// An official's roster page and export hold only their town.
+func TestRosterScope(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	staff := &handlers.Staff{Store: e.store}
+	if _, err := staff.Apply(ctx, rosterForTest()); err != nil {
+		t.Fatal(err)
+	}
+	c := client(t)
+	login(t, e, c, "zhen", "official password 1")
+	_, page, _ := get(t, c, e.srv.URL+"/admin/roster")
+	if !strings.Contains(page, "王建国") || strings.Contains(page, "龙山干部") {
+		t.Errorf("official's roster page shows other towns:\n%s", page)
+	}
+	resp, err := c.Get(e.srv.URL + "/admin/roster/export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	p, err := roster.ReadXLSX(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.People) != 1 || p.People[0].Town != "马街镇" {
+		t.Errorf("official's export: %+v", p.People)
+	}
 }
