@@ -13,7 +13,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"policybot/console"
 )
 
 // chromium finds Debian's Chromium; without it the browser test skips,
@@ -40,21 +39,8 @@ func chromium(t *testing.T) string {
 // the simulator. With POLICYBOT_SCREENSHOTS=DIR the main pages are saved.
 func TestBrowserConsoleAndSimulator(t *testing.T) {
 	exe := chromium(t)
-	cfg := defaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Listen = "127.0.0.1:0"
-	s, err := newServer(cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.run(ctx) }()
-	defer func() { cancel(); <-done }()
-	if err := console.CreateUser(ctx, s.store, console.User{Name: "wang", Role: console.RoleAdmin}, "a long enough password"); err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + s.ln.Addr().String()
+	_, base := localServerWithAdmin(t)
+	ctx := context.Background()
 
 	// Chromium may still write to its profile for a moment after it is
 	// told to close: a best-effort removal, not t.TempDir (which fails the

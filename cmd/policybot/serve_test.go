@@ -320,21 +320,8 @@ func TestServeWithModel(t *testing.T) {
 // unanswered queue, an official adds it as an FAQ, and the bot answers
 // it at once, without a restart.
 func TestConsoleFAQFromUnanswered(t *testing.T) {
-	cfg := defaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Listen = "127.0.0.1:0"
-	s, err := newServer(cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.run(ctx) }()
-	defer func() { cancel(); <-done }()
-	if err := console.CreateUser(ctx, s.store, console.User{Name: "wang", Role: console.RoleAdmin}, "a long enough password"); err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + s.ln.Addr().String()
+	s, base := localServerWithAdmin(t)
+	ctx := context.Background()
 	var sim struct{ Token string }
 	getJSON(t, base+"/simulator/config", &sim)
 	q := "村里的光伏电站收益怎么分"
@@ -384,4 +371,26 @@ func TestConsoleFAQFromUnanswered(t *testing.T) {
 	if len(entries) == 0 || entries[0].Action != "faq_save" {
 		t.Errorf("audit %+v", entries)
 	}
+}
+
+// localServerWithAdmin runs serve on its local-mode defaults (a fresh data
+// directory, a random port) with a console admin "wang", until the test
+// ends.
+func localServerWithAdmin(t *testing.T) (*server, string) {
+	t.Helper()
+	cfg := defaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.Listen = "127.0.0.1:0"
+	s, err := newServer(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if err := console.CreateUser(ctx, s.store, console.User{Name: "wang", Role: console.RoleAdmin}, "a long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	return s, "http://" + s.ln.Addr().String()
 }
