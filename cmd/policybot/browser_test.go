@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
 )
 
 // chromium finds Debian's Chromium; without it the browser test skips,
