@@ -162,10 +162,9 @@ func (a *API) SendText(ctx context.Context, openid, text string) error {
 // shows at most 20 of a thing/name field, so values are cut to fit.
 const TemplateFieldRunes = 20
 
-// SendTemplate sends a template message and returns its msgid (which
-// TEMPLATESENDJOBFINISH reports on later). Values longer than
-// TemplateFieldRunes are cut with "…".
-func (a *API) SendTemplate(ctx context.Context, openid, templateID string, fields map[string]string) (string, error) {
+// templateBody is the request of a template or subscribe message, each
+// value cut to TemplateFieldRunes.
+func templateBody(openid, templateID string, fields map[string]string) []byte {
 	data := map[string]map[string]string{}
 	for k, v := range fields {
 		if r := []rune(v); len(r) > TemplateFieldRunes {
@@ -174,6 +173,14 @@ func (a *API) SendTemplate(ctx context.Context, openid, templateID string, field
 		data[k] = map[string]string{"value": v}
 	}
 	body, _ := json.Marshal(map[string]any{"touser": openid, "template_id": templateID, "data": data})
+	return body
+}
+
+// SendTemplate sends a template message and returns its msgid (which
+// TEMPLATESENDJOBFINISH reports on later). Values longer than
+// TemplateFieldRunes are cut with "…".
+func (a *API) SendTemplate(ctx context.Context, openid, templateID string, fields map[string]string) (string, error) {
+	body := templateBody(openid, templateID, fields)
 	var out struct {
 		MsgID json.Number `json:"msgid"`
 	}
@@ -186,14 +193,7 @@ func (a *API) SendTemplate(ctx context.Context, openid, templateID string, field
 // SendSubscribe sends a subscribe message (订阅通知) the person accepted
 // earlier; 43101 means they did not. Values are cut like SendTemplate's.
 func (a *API) SendSubscribe(ctx context.Context, openid, templateID string, fields map[string]string) error {
-	data := map[string]map[string]string{}
-	for k, v := range fields {
-		if r := []rune(v); len(r) > TemplateFieldRunes {
-			v = string(r[:TemplateFieldRunes-1]) + "…"
-		}
-		data[k] = map[string]string{"value": v}
-	}
-	body, _ := json.Marshal(map[string]any{"touser": openid, "template_id": templateID, "data": data})
+	body := templateBody(openid, templateID, fields)
 	return a.post(ctx, "subscribe send", "/cgi-bin/message/subscribe/bizsend", body)
 }
 

@@ -44,9 +44,12 @@ func (c *TemplateChannel) Send(ctx context.Context, msg handlers.OutboundText) (
 	return c.API.SendTemplate(ctx, msg.To, id, templateFields(c.Fields, msg.Text, c.Now, c.Loc))
 }
 
+// defaultTemplateFields names the fields of the common reminder template.
+var defaultTemplateFields = map[string]string{"title": "thing1", "content": "thing2", "time": "time3"}
+
 func templateFields(names map[string]string, text string, now func() time.Time, loc *time.Location) map[string]string {
 	if names == nil {
-		names = map[string]string{"title": "thing1", "content": "thing2", "time": "time3"}
+		names = defaultTemplateFields
 	}
 	if now == nil {
 		now = time.Now

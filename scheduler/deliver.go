@@ -120,9 +120,6 @@ func (d *Deliverer) defaults() {
 		if d.Log == nil {
 			d.Log = slog.Default()
 		}
-		if d.TemplateFields == nil {
-			d.TemplateFields = map[string]string{"title": "thing1", "content": "thing2", "time": "time3"}
-		}
 		d.limiter = newLimiter(d.Rate)
 		d.chLimits = map[string]*limiter{}
 		for name, r := range d.ChannelRates {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -82,25 +81,14 @@ func TestRosterInviteBindRemind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Listen = "127.0.0.1:0"
-	s, err := newServer(cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.run(ctx) }()
-	base := "http://" + s.ln.Addr().String()
+	_, base, stop := runServer(t, cfg)
 	if got := wechatPost(t, base, "tok", "oHelper", "绑定 "+m[1], fmt.Sprint(time.Now().UnixNano())); !strings.Contains(got, "绑定成功：王建国") {
 		t.Fatalf("bind: %q", got)
 	}
 	if got := wechatPost(t, base, "tok", "oHelper", "已走访 张大山", fmt.Sprint(time.Now().UnixNano())); !strings.Contains(got, "1/3") {
 		t.Fatalf("visit: %q", got)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop() // the commands below need the data directory to themselves
 
 	// the dry run on a chosen date: day 28, the helper has two households
 	// left (张大山 was visited this month — if this month is November)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,8 +34,9 @@ func startServer(t *testing.T, cfg Config) (base string, token string) {
 	return base, token
 }
 
-// startServerWithStore also returns the server's store (for assertions).
-func startServerWithStore(t *testing.T, cfg Config) (base, token string, storeOf func(*testing.T) handlers.Store) {
+// runServer runs `serve` with cfg on a random port. stop shuts it down
+// and reports a failed shutdown; the test's end stops it if nobody did.
+func runServer(t *testing.T, cfg Config) (s *server, base string, stop func()) {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
 	if err := cfg.Validate(); err != nil {
@@ -47,13 +49,23 @@ func startServerWithStore(t *testing.T, cfg Config) (base, token string, storeOf
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	base = "http://" + s.ln.Addr().String()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return s, "http://" + s.ln.Addr().String(), stop
+}
+
+// startServerWithStore also returns the server's store (for assertions).
+func startServerWithStore(t *testing.T, cfg Config) (base, token string, storeOf func(*testing.T) handlers.Store) {
+	t.Helper()
+	s, base, _ := runServer(t, cfg)
 	token = cfg.WeChatToken
 	if cfg.LocalMode() {
 		var c struct{ Token string }
@@ -380,17 +392,9 @@ func localServerWithAdmin(t *testing.T) (*server, string) {
 	t.Helper()
 	cfg := defaultConfig()
 	cfg.DataDir = t.TempDir()
-	cfg.Listen = "127.0.0.1:0"
-	s, err := newServer(cfg, io.Discard)
-	if err != nil {
+	s, base, _ := runServer(t, cfg)
+	if err := console.CreateUser(context.Background(), s.store, console.User{Name: "wang", Role: console.RoleAdmin}, "a long enough password"); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	if err := console.CreateUser(ctx, s.store, console.User{Name: "wang", Role: console.RoleAdmin}, "a long enough password"); err != nil {
-		t.Fatal(err)
-	}
-	return s, "http://" + s.ln.Addr().String()
+	return s, base
 }
