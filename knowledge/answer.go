@@ -15,7 +15,7 @@ const MaxReplyBytes = 2048
 // calibrated on the development set with `policybot eval --calibrate`
 // (the threshold with the best smoothed fact-hit rate + refusal rate), never set
 // per question.
-const DefaultMinConfidence = 0.43
+const DefaultMinConfidence = 0.40
 
 // Source is where an answer comes from.
 type Source struct {
@@ -94,18 +94,20 @@ func (b *Base) answer(question string) Answer {
 	}
 	q := b.analyse(question)
 	q.resolveForms(b.ix)
-	hits := b.ix.search(q.terms, 8)
+	hits := b.ix.search(q.terms, rerankPool)
 	if len(hits) == 0 {
 		return Answer{}
 	}
 	top := hits[0].score
+	hits = b.rerank(q, hits)
+	bestRank := hits[0].score
 	var cands []candidate
 	for rank, h := range hits {
 		if rank >= candidatePassages {
 			break
 		}
 		p := b.passages[h.doc]
-		rel := h.score / top
+		rel := h.score / bestRank
 		covs := q.sentenceCoverage(p)
 		for i := range p.Sentences {
 			sc := sentCovWeight*covs[i] + (1-sentCovWeight)*rel
@@ -145,12 +147,21 @@ func (b *Base) answer(question string) Answer {
 	}
 	// confidence from the best passage as a whole
 	conf := q.coverage(best.p.normEvidence) * retrievalStrength(top)
-	// what the person reads: the sentences and the sections they cite
-	var quoted strings.Builder
-	for _, c := range chosen {
-		quoted.WriteString(c.p.Sentences[c.i] + "|" + c.p.Section() + "|")
+	// A date or a phone number asked for often stands apart from the words
+	// of the question, on its own line of the same passage ("完成时间:5月25日"
+	// after the task): when the sentences chosen lack it, the best passage's
+	// best sentence that has it joins them.
+	if (q.want.kind == wantDate || q.want.kind == wantPhone) && !q.want.satisfiedBy(quotedText(chosen)) {
+		for _, c := range cands {
+			if c.p == best.p && q.want.prefersFacts(c.p.sentFacts[c.i]) {
+				chosen = append(chosen, c)
+				break
+			}
+		}
 	}
-	if !q.want.satisfiedBy(quoted.String()) {
+	// what the person reads: the sentences and the sections they cite
+	quoted := quotedText(chosen)
+	if !q.want.satisfiedBy(quoted) {
 		if q.want.kind == wantList {
 			// A list can be written without separators (厕所垃圾污水治理),
 			// so a missing enumeration only weakens the answer.
@@ -165,6 +176,37 @@ func (b *Base) answer(question string) Answer {
 	ans := Answer{Score: conf, Answered: true}
 	ans.Sources, ans.Text = b.compose(chosen, q.want.kind == wantHow)
 	return ans
+}
+
+// rerankPool is how many passages BM25 hands to the reranker.
+var rerankPool = 30
+
+// rerankCovWeight is how much a passage's coverage of the question counts
+// against its BM25 score (relative to the best) when passages are reranked.
+var rerankCovWeight = 0.5
+
+// rerank orders BM25 hits by a mix of their score relative to the best and
+// the share of the question's content their text covers; the returned
+// scores are that mix.
+func (b *Base) rerank(q *query, hits []hit) []hit {
+	top := hits[0].score
+	out := make([]hit, len(hits))
+	for i, h := range hits {
+		p := b.passages[h.doc]
+		out[i] = hit{doc: h.doc, score: (1-rerankCovWeight)*h.score/top + rerankCovWeight*q.passageCoverage(p)}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out
+}
+
+// quotedText is what an answer from chosen shows: the sentences and the
+// sections they cite.
+func quotedText(chosen []candidate) string {
+	var b strings.Builder
+	for _, c := range chosen {
+		b.WriteString(c.p.Sentences[c.i] + "|" + c.p.Section() + "|")
+	}
+	return b.String()
 }
 
 // listPenalty scales confidence when a "which ones" question gets an

@@ -227,8 +227,9 @@ func (b *Base) finish() {
 		p.buildTermMasks(b.ix)
 	}
 	b.typo = newTypoModel(b.ix)
-	if b.syn.byWord == nil {
-		b.syn.byWord = map[string][]int{}
+	if !b.syn.counted {
+		b.syn.addCountedKinds()
+		b.syn.counted = true
 	}
 	// FAQ entries name a file; fill the title from it when left out.
 	for _, e := range b.faq {

@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -26,7 +27,8 @@ var stopWords = func() map[string]bool {
 有没有 有无 会不会 要不要 该不该 需不需要 怎么样 怎么办 怎么 怎样 如何 咋办 咋弄 咋 啥 什么 哪些 哪个 哪里 哪儿
 哪 谁 多少 几 多久 多长时间 还 就 都 也 又 到底 究竟 听说 听 讲 说 这个 那个 这种 那种 这样 那样 这回 这次 这 那
 一个 给 让 被 把 和 跟 与 或 还是 上面 现在 今年 一共 总共 具体 主要 一般 按规定 规定 的话 行不行 行吗 对不对
-该 应该 需要 想 知道 告诉 一下子 么样 些 什么时候 啥时候 时候 几号 从 到啥 啥程度 这样行不行`) {
+该 应该 需要 想 知道 告诉 一下子 么样 些 什么时候 啥时候 时候 几号 从 到啥 啥程度 这样行不行
+到啥程度 什么程度 到什么程度 多大程度`) {
 		m[w] = true
 	}
 	return m
@@ -50,6 +52,9 @@ const (
 type want struct {
 	kind answerKind
 	unit string
+	// count is, for a list question that says how many (哪四种, 哪三样),
+	// that number; 0 when it does not say.
+	count int
 }
 
 var (
@@ -57,7 +62,7 @@ var (
 	reWantDate   = regexp.MustCompile(`几号|哪天|哪一天|什么时候|啥时候|何时|几月|截止|截至|期限|时限|哪年|年底前|之前|以前|到哪`)
 	reWantNumber = regexp.MustCompile(`多少|几|百分之|比例|标准是`)
 	// the unit right after 多少/几, or 钱 anywhere after 多少
-	reNumberUnit = regexp.MustCompile(`(?:多少|几)(钱|天|户|人|个|名|家|头|倍|年|次|本|岁|亩|元|块|项|条|类|样|种|所|村)`)
+	reNumberUnit = regexp.MustCompile(`(?:多少|几)(钱|天|户|人|个|名|家|头|倍|年|次|本|岁|亩|元|块|项|条|类|样|种|所|村|万)`)
 	reHasDigits5 = regexp.MustCompile(`\d{5,}`)
 	reHasDate    = regexp.MustCompile(`\d{1,4}\s*[年月日号]|[一二三四五六七八九十]+月|月底|年底|月中|上旬|中旬|下旬|\d+[-—~至到]\d+`)
 	numeral      = `(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)`
@@ -76,8 +81,13 @@ var unitRes = func() map[string]*regexp.Regexp {
 	for u, alts := range unitAliases {
 		m[u] = regexp.MustCompile(numeral + `\s*(?:` + alts + `)`)
 	}
+	// 几年 asks for a number of years; "2019年" is a date, not an answer
+	m["年"] = regexp.MustCompile(`(?:^|[^\d])` + yearsNumeral + `\s*年`)
 	return m
 }()
+
+// yearsNumeral is a count of years: one or two digits, or Chinese numerals.
+const yearsNumeral = `(?:\d{1,2}|[一二两三四五六七八九十]+)`
 
 var reAnyNumber = regexp.MustCompile(`\d|[一二两三四五六七八九十百千万]+[个户人名天倍元万次项条类家头本岁年所村]`)
 
@@ -88,8 +98,7 @@ var reWantWho = regexp.MustCompile(`谁|哪个部门|哪个单位|什么部门|�
 // wantOf reads what a question asks for. When it has several cues ("我们村
 // 重新识别出来几户…该谁上门") the last one wins: people put the ask at the end.
 func wantOf(q string) want {
-	// 那些/那几 in a question is nearly always a typo for 哪些/哪几
-	q = strings.NewReplacer("那些", "哪些", "那几", "哪几").Replace(q)
+	q = typoQuestionWords.Replace(q)
 	best, at := want{}, -1
 	consider := func(re *regexp.Regexp, w want) {
 		for _, loc := range re.FindAllStringIndex(q, -1) {
@@ -103,6 +112,14 @@ func wantOf(q string) want {
 	}
 	consider(reWantWho, want{kind: wantWho})
 	consider(reWantList, want{kind: wantList})
+	if best.kind == wantList {
+		if m := reListCount.FindStringSubmatch(q); m != nil {
+			best.count = strings.Index("一二三四五六七八九十", m[1])/len("一") + 1
+			if m[1] == "两" {
+				best.count = 2
+			}
+		}
+	}
 	consider(reWantHow, want{kind: wantHow})
 	consider(reWantDate, want{kind: wantDate})
 	for _, loc := range reWantNumber.FindAllStringIndex(q, -1) {
@@ -115,6 +132,9 @@ func wantOf(q string) want {
 			w.unit = m[1]
 			if w.unit == "类" || w.unit == "种" || w.unit == "样" || (w.unit == "块" && !strings.Contains(rest, "钱")) {
 				continue // 几类/几种/那几块 ask which ones, not how many
+			}
+			if w.unit == "万" {
+				w.unit = "" // 几万 asks for a figure of any unit (万元, 万人)
 			}
 		} else if !strings.HasPrefix(rest, "多少") && !strings.HasPrefix(rest, "百分之") && !strings.HasPrefix(rest, "比例") && !strings.HasPrefix(rest, "标准是") {
 			continue // a bare 几 (走那几步) asks which ones
@@ -130,12 +150,43 @@ var reWantHow = regexp.MustCompile(`怎么办|咋办|咋处理|怎么处理|如�
 // reWantList marks questions that ask for the members of a set.
 var reWantList = regexp.MustCompile(`哪些|哪几|哪[一二三四五六七八九十两]+[类种样个项条块]|有哪|包括什么|包括啥|包括哪`)
 
+// reListCount finds the number in 哪四种, 哪三样, 哪两类.
+var reListCount = regexp.MustCompile(`哪([一二两三四五六七八九十])[类种样个项条块]`)
+
+// enumerationItems is the number of items in the longest run of
+// 、-separated items in text ("财政供养人员、有小汽车户、…" has as many
+// items as it has 、 plus one, and "A、B和C" counts C).
+func enumerationItems(text string) int {
+	best := 0
+	if !strings.Contains(text, "、") {
+		return 0
+	}
+	for _, clause := range reClauseBreak.Split(text, -1) {
+		n := strings.Count(clause, "、")
+		if n == 0 {
+			continue
+		}
+		n++
+		last := clause[strings.LastIndex(clause, "、"):]
+		if reLastItemJoin.MatchString(last) {
+			n++
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+var (
+	reClauseBreak  = regexp.MustCompile(`[,;。:()“”]`)
+	reLastItemJoin = regexp.MustCompile(`、[^和及与]{1,20}(和|及|以及|与)[^和及与]{1,20}$`)
+)
+
 // reEnumeration matches text that enumerates: items joined by 、 or
 // "一是…二是…", "(1)…(2)…" and the like.
 var reEnumeration = regexp.MustCompile(`[^、,;。]{1,20}、[^、,;。]{1,20}、|[^、,;。]{1,30}、[^、,;。]{1,30}(和|及|以及|等)|一是.*二是|[(（]1[)）].*[(（]2[)）]|①.*②|1[、.].*2[、.]`)
 
 // reActor matches a sentence that names who does something.
-var reActor = regexp.MustCompile(`由.{1,24}(负责|牵头|组织|比对|核实|审核|审定|确定)|牵头|负责人|指挥长|组长|责任单位|责任人`)
+var reActor = regexp.MustCompile(`由.{1,24}(负责|牵头|组织|比对|核实|审核|审定|确定)|牵头|负责人|指挥长|组长|责任单位|责任人|成员`)
 
 // prefers reports whether text looks like the kind of sentence the question
 // asks for; it ranks sentences and never refuses.
@@ -153,6 +204,7 @@ func (w want) prefers(text string) bool {
 // (the same regular expressions as satisfiedBy, so results are identical).
 type facts struct {
 	phone, date, anyNumber, enumeration, actor bool
+	items                                      int    // enumerationItems
 	units                                      uint32 // bit i: unitOrder[i] satisfied
 }
 
@@ -168,16 +220,23 @@ var unitOrder = func() []string {
 
 func factsOf(text string) facts {
 	f := facts{
-		phone:       reHasDigits5.MatchString(text),
-		date:        reHasDate.MatchString(text),
-		anyNumber:   reAnyNumber.MatchString(text),
-		enumeration: reEnumeration.MatchString(text),
-		actor:       reActor.MatchString(text),
+		phone:     reHasDigits5.MatchString(text),
+		date:      strings.ContainsAny(text, "0123456789月年旬") && reHasDate.MatchString(text),
+		anyNumber: reAnyNumber.MatchString(text),
+		// the cheap tests first: most sentences have none of the
+		// characters these expressions need
+		enumeration: strings.ContainsAny(text, "、是1①") && reEnumeration.MatchString(text),
+		items:       enumerationItems(text),
+		actor:       strings.ContainsAny(text, "由牵负指组责成") && reActor.MatchString(text),
 	}
 	// one pass: every "numeral + unit" in the text sets the bits of the
 	// units that accept it
 	for _, m := range reNumeralUnit.FindAllStringSubmatch(text, -1) {
-		f.units |= unitBitsFor[m[1]]
+		bits := unitBitsFor[m[1]]
+		if m[1] == "年" && reCalendarYear.MatchString(m[0]) {
+			bits &^= yearBit // a calendar year ("2019年") counts no years
+		}
+		f.units |= bits
 	}
 	return f
 }
@@ -198,6 +257,12 @@ var reNumeralUnit = func() *regexp.Regexp {
 	sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) })
 	return regexp.MustCompile(numeral + `\s*(` + strings.Join(alts, "|") + `)`)
 }()
+
+// reCalendarYear matches a numeral-and-年 that names a year ("2019年").
+var reCalendarYear = regexp.MustCompile(`\d{3,}(?:\.\d+)?\s*年`)
+
+// yearBit is the bit of the unit 年.
+var yearBit = uint32(1) << sort.SearchStrings(unitOrder, "年")
 
 // unitBitsFor maps a unit word found after a numeral to the bits of the
 // units it satisfies (万元 satisfies 钱; 名 satisfies 人, 名 and 个).
@@ -226,6 +291,9 @@ func (w want) prefersFacts(f facts) bool {
 	case wantWho:
 		return f.actor
 	case wantList:
+		if w.count > 0 {
+			return f.items == w.count
+		}
 		return f.enumeration
 	case wantPhone:
 		return f.phone
@@ -283,10 +351,38 @@ const (
 	formAbsent  = -1
 )
 
+// idfMix is the share of a unit's weight that does not depend on how rare
+// its words are in the knowledge base.
+var idfMix = 0.3
+
+// formDF is how many passages hold f: exact for a term, and for a longer
+// form the smallest count of its bigrams (an upper bound).
+func formDF(ix *index, f string) int {
+	rs := []rune(f)
+	if len(rs) <= 2 {
+		return ix.df(f)
+	}
+	best := -1
+	for i := 0; i+1 < len(rs); i++ {
+		if d := ix.df(string(rs[i : i+2])); best < 0 || d < best {
+			best = d
+		}
+	}
+	return best
+}
+
 // resolveForms fills u.ids for every unit.
 func (q *query) resolveForms(ix *index) {
 	for k := range q.units {
 		u := &q.units[k]
+		if idfMix < 1 {
+			df := 0
+			for _, f := range u.forms {
+				df = max(df, formDF(ix, f))
+			}
+			m := math.Log(float64(ix.n+1)/float64(df+1)) / math.Log(float64(ix.n+1))
+			u.weight *= idfMix + (1-idfMix)*m
+		}
 		u.ids = make([]int32, len(u.forms))
 		for i, f := range u.forms {
 			// only Han characters and bigrams: "17年" must still match
@@ -353,6 +449,38 @@ func (q *query) sentenceCoverage(p *Passage) []float64 {
 	return out
 }
 
+// passageCoverage is q.coverage(p.normEvidence), computed from p's term
+// masks where it can (a term form is looked up, not searched for).
+func (q *query) passageCoverage(p *Passage) float64 {
+	if p.termMasks == nil {
+		return q.coverage(p.normEvidence)
+	}
+	var got, all float64
+	for _, u := range q.units {
+		all += u.weight
+		for i, f := range u.forms {
+			var in bool
+			switch id := u.ids[i]; {
+			case id == formAbsent:
+			case id == formNotTerm:
+				in = strings.Contains(p.normEvidence, f)
+			default:
+				// the masks cover the sentences; the heading path and title
+				// are searched
+				in = p.sentencesWith(id) != 0 || strings.Contains(p.normContext, f)
+			}
+			if in {
+				got += u.weight
+				break
+			}
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return got / all
+}
+
 // query is an analysed question.
 type query struct {
 	norm  string
@@ -365,6 +493,7 @@ type query struct {
 func (b *Base) analyse(question string) *query {
 	q := &query{norm: Normalize(question), terms: map[string]float64{}}
 	q.want = wantOf(q.norm)
+	content := questionPhrase.ReplaceAllString(typoQuestionWords.Replace(q.norm), " ")
 	add := func(t string, w float64) {
 		if w > q.terms[t] {
 			q.terms[t] = w
@@ -372,7 +501,7 @@ func (b *Base) analyse(question string) *query {
 	}
 	// Pass 1: cut the question into content segments, protecting synonym
 	// members and dropping stop words (longest match first).
-	rs := []rune(q.norm)
+	rs := []rune(content)
 	var segs []string
 	var cur strings.Builder
 	endSeg := func() {
@@ -393,8 +522,12 @@ func (b *Base) analyse(question string) *query {
 						add(t, weightSynonym*termWeight(t))
 					}
 				}
-				// weighs what the typed word would weigh as characters
+				// weighs what the typed word would weigh as characters; a
+				// question word (多久 → 每月) searches but is not content
 				u.weight = float64(l)
+				if stopWords[w] {
+					u.weight = 0
+				}
 				q.units = append(q.units, u)
 				// the user's own word also searches as typed, and stands as a
 				// segment of its own so that no bigram straddles it
@@ -489,6 +622,15 @@ func (b *Base) analyse(question string) *query {
 	}
 	return q
 }
+
+// questionPhrase matches 哪 with a classifier (哪一级, 哪三样, 哪几类, 哪个):
+// it says what shape the answer takes, not what it is about, so it is not
+// content ("四种" elsewhere in the question still is).
+var questionPhrase = regexp.MustCompile(`哪[一二两三四五六七八九十几]?(?:级|类|种|样|项|条|个|些|块|家|方面)`)
+
+// typoQuestionWords: 那些/那几 in a question is nearly always a typo for
+// 哪些/哪几.
+var typoQuestionWords = strings.NewReplacer("那些", "哪些", "那几", "哪几")
 
 // particles are stop characters that never start or end a content word.
 var particles = map[rune]bool{'的': true, '了': true, '吗': true, '呢': true, '吧': true, '啊': true, '呀': true, '嘛': true, '哦': true, '么': true, '哈': true, '啦': true, '嗯': true, '我': true, '你': true, '他': true, '她': true, '俺': true, '咱': true, '咋': true, '啥': true, '谁': true, '哪': true}

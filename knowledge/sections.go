@@ -191,7 +191,38 @@ func buildPassages(d *Document, lines []string, extraHeadings []string) []*Passa
 		}
 	}
 	flush()
+	return mergeShortTails(out)
+}
+
+// minPassageRunes: a passage shorter than this ("责 任 人:**完成时间:5月25日",
+// the lines that close a section) joins the passage before it under the
+// same heading, so the date stays with the task it belongs to.
+const minPassageRunes = 40
+
+func mergeShortTails(ps []*Passage) []*Passage {
+	out := ps[:0]
+	for _, p := range ps {
+		if n := len(out); n > 0 && len([]rune(p.Text)) < minPassageRunes && samePath(out[n-1].Path, p.Path) {
+			prev := out[n-1]
+			prev.Sentences = append(prev.Sentences, p.Sentences...)
+			prev.Text += p.Text
+			continue
+		}
+		out = append(out, p)
+	}
 	return out
+}
+
+func samePath(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // splitSentences cuts a paragraph after 。！？；!? (keeping closing quotes

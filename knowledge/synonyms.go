@@ -12,6 +12,7 @@ type synonyms struct {
 	groups  [][]string       // normalised members
 	byWord  map[string][]int // member → group indexes
 	longest int              // longest member in runes
+	counted bool             // addCountedKinds has run
 }
 
 // parseSynonyms reads one group per line, members separated by white space;
@@ -48,6 +49,20 @@ func (s *synonyms) parse(name, text string) error {
 		s.groups = append(s.groups, members)
 	}
 	return sc.Err()
+}
+
+// addCountedKinds adds, for every numeral from 一 to 十, a group of the
+// classifiers that count kinds of things: a person who asks for 四种 means
+// what a document calls 四类 or 四项.
+func (s *synonyms) addCountedKinds() {
+	var b strings.Builder
+	for _, n := range strings.Split("一 二 两 三 四 五 六 七 八 九 十", " ") {
+		for _, c := range strings.Split("类 种 样 项 条", " ") {
+			b.WriteString(n + c + " ")
+		}
+		b.WriteString("\n")
+	}
+	_ = s.parse("(built in)", b.String())
 }
 
 // alternatives returns every member of every group that w belongs to,

@@ -99,24 +99,31 @@ func (tm *typoModel) correct(ix *index, seg []string) map[string]string {
 				if c == a {
 					continue
 				}
-				// A repair must make the character fit on every side where
-				// it did not: a bigram that merely straddles two words in
-				// colloquial text (村里|办实事) is not a typo.
-				df := 0
+				// A character that fits on one side and not the other
+				// may just end a word (村里|办实事): its repair must fit
+				// on the other side. A character that fits nowhere is
+				// repaired when the repair fits on either side (改照先 →
+				// 改造, whatever follows); fitting both counts more.
+				oneSideFits := leftOK || rightOK
+				df, fixed, broken := 0, 0, 0
 				if i > 0 && !leftOK {
-					d := ix.df(seg[i-1] + c)
-					if d == 0 {
-						continue
+					broken++
+					if d := ix.df(seg[i-1] + c); d > 0 {
+						df += d
+						fixed++
 					}
-					df += d
 				}
 				if i+1 < len(seg) && !rightOK {
-					d := ix.df(c + seg[i+1])
-					if d == 0 {
-						continue
+					broken++
+					if d := ix.df(c + seg[i+1]); d > 0 {
+						df += d
+						fixed++
 					}
-					df += d
 				}
+				if fixed == 0 || oneSideFits && fixed < broken {
+					continue
+				}
+				df *= fixed
 				if df > bestDF {
 					best, bestDF = c, df
 				}

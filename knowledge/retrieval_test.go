@@ -1,0 +1,172 @@
+package knowledge
+
+import (
+	"strings"
+	"testing"
+)
+
+// loadOnly builds a knowledge base from the given files alone.
+func loadOnly(t *testing.T, files MemFS) *Base {
+	t.Helper()
+	b, problems, err := Load(Options{NoDefault: true, Extra: files})
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("load: %v %v", err, problems)
+	}
+	return b
+}
+
+// A passage that covers the whole question wins over one that BM25 likes
+// better because it repeats one of the question's words.
+func TestRerankPrefersThePassageThatCoversTheQuestion(t *testing.T) {
+	b := loadOnly(t, MemFS{
+		"a.txt": []byte("一、牵头单位\n市扶贫办督办整改。市扶贫办核查整改。市扶贫办验收整改。\n" +
+			"二、信息上报\n" + strings.Repeat("各单位要建立工作台帐,确保底子清,坚持边排查边落实。", 4) +
+			"各乡镇的整改情况在6月10日之前报市扶贫办。\n" +
+			"三、饮水安全\n农村饮水安全巩固提升由水利站负责。\n四、住房保障\n危房改造补助资金全额落实到户。\n" +
+			"五、教育资助\n落实教育资助政策,杜绝因贫辍学。\n六、医疗保障\n落实先诊疗后付费。\n"),
+	}).WithMinConfidence(-1)
+	q := b.analyse("乡镇整改情况啥时候报给市扶贫办")
+	q.resolveForms(b.ix)
+	hits := b.ix.search(q.terms, rerankPool)
+	if strings.Contains(b.passages[hits[0].doc].Text, "6月10日") {
+		t.Fatal("BM25 alone finds the date first: the test shows nothing")
+	}
+	reranked := b.rerank(q, hits)
+	if !strings.Contains(b.passages[reranked[0].doc].Text, "6月10日") {
+		t.Fatalf("reranked first: %s", b.passages[reranked[0].doc].Text)
+	}
+	if a := b.Answer("乡镇整改情况啥时候报给市扶贫办"); !strings.Contains(a.Text, "6月10日") {
+		t.Errorf("answer lacks the date:\n%s", a.Text)
+	}
+}
+
+func unitForms(q *query) string {
+	var s []string
+	for _, u := range q.units {
+		s = append(s, strings.Join(u.forms, "/"))
+	}
+	return strings.Join(s, " | ")
+}
+
+// 哪一级, 哪三样, 哪几类 say what shape the answer has, not what it is about.
+func TestQuestionPhrasesAreNotContent(t *testing.T) {
+	b := mustDefault(t)
+	for q, bad := range map[string]string{
+		"摘帽申请是哪一级提的":  "级",
+		"农村三大革命是哪三样":  "样",
+		"危房改造先照顾哪几类户": "类",
+	} {
+		if got := unitForms(b.analyse(q)); strings.Contains(got, bad) {
+			t.Errorf("%s: units %s hold %q", q, got, bad)
+		}
+	}
+	// the same count elsewhere in a question is content, and 四种 is 四类
+	got := unitForms(b.analyse("有四种人家不能评贫困户,是哪四种"))
+	if !strings.Contains(got, "四类") {
+		t.Errorf("四种 does not cover 四类: %s", got)
+	}
+}
+
+// A question word that is also a synonym (多久 → 每月) searches but does
+// not count as content a passage must cover.
+func TestQuestionWordSynonymsWeighNothing(t *testing.T) {
+	q := mustDefault(t).analyse("多久要走访一次")
+	for _, u := range q.units {
+		if u.forms[0] == "多久" && u.weight != 0 {
+			t.Errorf("多久 weighs %v", u.weight)
+		}
+	}
+	if q.terms["每月"] == 0 {
+		t.Errorf("多久 no longer searches for 每月: %v", q.terms)
+	}
+}
+
+// A word few passages use weighs more than one most passages use.
+func TestRareWordsWeighMore(t *testing.T) {
+	b := mustDefault(t)
+	q := b.analyse("贫困户 宅基")
+	q.resolveForms(b.ix)
+	// per typed character: 宅基 is two units of one character each, 贫困户
+	// one unit of three
+	w := map[string]float64{}
+	for _, u := range q.units {
+		w[u.forms[0]] += u.weight / float64(len([]rune(u.forms[0])))
+	}
+	if len(w) != 2 {
+		t.Fatalf("units: %s", unitForms(q))
+	}
+	if !(w["宅基"] > w["贫困户"]) {
+		t.Errorf("per character weights: %v", w)
+	}
+}
+
+// A typo whose neighbours both fail is repaired when the repair fits on
+// one side (改照先 → 改造).
+func TestTypoRepairedOnOneSide(t *testing.T) {
+	q := mustDefault(t).analyse("危房改照先照顾哪几类户")
+	if q.terms["改造"] == 0 {
+		t.Errorf("改照 not repaired: %v", q.terms)
+	}
+}
+
+func TestEnumerationItems(t *testing.T) {
+	for text, want := range map[string]int{
+		"“四类人员”(财政供养人员、有小汽车户、有商品房或商铺户、个体工商户或经商办企业户)清理不彻底": 4,
+		"开发设立护林员、保洁员、护路员、安保员等农村公益岗位":                      4,
+		"筛查贫困户工资性收入、经营性收入、财产性收入和转移性收入情况":                  4,
+		"村、镇审核及公示":     3,
+		"每月住村时间不少于20天": 0,
+	} {
+		if got := enumerationItems(text); got != want {
+			t.Errorf("%s: %d items, want %d", text, got, want)
+		}
+	}
+	if w := wantOf("到底是哪四种啊"); w.kind != wantList || w.count != 4 {
+		t.Errorf("哪四种: %+v", w)
+	}
+	if w := wantOf("有哪些活动"); w.kind != wantList || w.count != 0 {
+		t.Errorf("有哪些: %+v", w)
+	}
+}
+
+// 几年 asks for a number of years, which a calendar year does not give.
+func TestCalendarYearIsNotACountOfYears(t *testing.T) {
+	w := wantOf("第一书记一任干几年")
+	if w.kind != wantNumber || w.unit != "年" {
+		t.Fatalf("want %+v", w)
+	}
+	if w.satisfiedBy("对照2019年度的文件要求") || w.prefersFacts(factsOf("对照2019年度的文件要求")) {
+		t.Error("2019年 taken for a number of years")
+	}
+	if !w.satisfiedBy("任期一般为2年") || !w.prefersFacts(factsOf("任期一般为2年")) || !w.satisfiedBy("驻村三年") {
+		t.Error("a number of years not recognised")
+	}
+	if w := wantOf("小额信贷最多能贷几万"); w.kind != wantNumber {
+		t.Errorf("几万: %+v", w)
+	}
+}
+
+// The lines that close a section ("完成时间:5月25日") stay with its text,
+// and a date question gets the date even when it stands on its own line.
+func TestClosingLinesStayWithTheirSection(t *testing.T) {
+	body := strings.Repeat("对全乡所有农户饮水问题进行一轮大排查,准确掌握饮水短板情况。", 6)
+	b := loadOnly(t, MemFS{
+		"a.txt": []byte("标题\n一、反馈问题\n3.安全用水方面。个别贫困户水质检测报告无结论。\n整改措施:" + body + "协调区水务局对全乡饮水水质进行检测。\n责任领导:**\n责 任 人:**\n完成时间:5月25日\n4.安全住房方面。个别农户房屋安全认定表填写不规范。\n"),
+	})
+	var found bool
+	for _, p := range b.Passages() {
+		if strings.Contains(p.Text, "5月25日") {
+			found = true
+			if !strings.Contains(p.Text, "水质") {
+				t.Errorf("the closing line is a passage of its own: %q", p.Text)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("date lost")
+	}
+	a := b.WithMinConfidence(-1).Answer("饮水水质检测整改期限是几号")
+	if !strings.Contains(a.Text, "5月25日") {
+		t.Errorf("date question answered without the date:\n%s", a.Text)
+	}
+}
