@@ -28,7 +28,7 @@ var stopWords = func() map[string]bool {
 哪 谁 多少 几 多久 多长时间 还 就 都 也 又 到底 究竟 听说 听 讲 说 这个 那个 这种 那种 这样 那样 这回 这次 这 那
 一个 给 让 被 把 和 跟 与 或 还是 上面 现在 今年 一共 总共 具体 主要 一般 按规定 规定 的话 行不行 行吗 对不对
 该 应该 需要 想 知道 告诉 一下子 么样 些 什么时候 啥时候 时候 几号 从 到啥 啥程度 这样行不行
-到啥程度 什么程度 到什么程度 多大程度`) {
+到啥程度 什么程度 到什么程度 多大程度 最晚 最迟 搞 弄`) {
 		m[w] = true
 	}
 	return m
@@ -150,6 +150,9 @@ var reWantHow = regexp.MustCompile(`怎么办|咋办|咋处理|怎么处理|如�
 // reWantList marks questions that ask for the members of a set.
 var reWantList = regexp.MustCompile(`哪些|哪几|哪[一二三四五六七八九十两]+[类种样个项条块]|有哪|包括什么|包括啥|包括哪`)
 
+// reDutyLine matches the line that names who is responsible for a task.
+var reDutyLine = regexp.MustCompile(`^\s*[(（]?\s*(?:责任单位|责任领导|责\s*任\s*人|牵头单位)\s*[:：]`)
+
 // reListCount finds the number in 哪四种, 哪三样, 哪两类.
 var reListCount = regexp.MustCompile(`哪([一二两三四五六七八九十])[类种样个项条块]`)
 
@@ -158,8 +161,12 @@ var reListCount = regexp.MustCompile(`哪([一二两三四五六七八九十])[�
 // items as it has 、 plus one, and "A、B和C" counts C).
 func enumerationItems(text string) int {
 	best := 0
+	// quoted items written side by side: “一发了之”“一股了之”“一贷了之”
+	for _, m := range reQuotedRun.FindAllString(text, -1) {
+		best = max(best, strings.Count(m, "”“")+1)
+	}
 	if !strings.Contains(text, "、") {
-		return 0
+		return best
 	}
 	for _, clause := range reClauseBreak.Split(text, -1) {
 		n := strings.Count(clause, "、")
@@ -177,13 +184,14 @@ func enumerationItems(text string) int {
 }
 
 var (
+	reQuotedRun    = regexp.MustCompile(`(?:“[^“”]{1,12}”){2,}`)
 	reClauseBreak  = regexp.MustCompile(`[,;。:()“”]`)
 	reLastItemJoin = regexp.MustCompile(`、[^和及与]{1,20}(和|及|以及|与)[^和及与]{1,20}$`)
 )
 
 // reEnumeration matches text that enumerates: items joined by 、 or
 // "一是…二是…", "(1)…(2)…" and the like.
-var reEnumeration = regexp.MustCompile(`[^、,;。]{1,20}、[^、,;。]{1,20}、|[^、,;。]{1,30}、[^、,;。]{1,30}(和|及|以及|等)|一是.*二是|[(（]1[)）].*[(（]2[)）]|①.*②|1[、.].*2[、.]`)
+var reEnumeration = regexp.MustCompile(`“[^”]{1,12}”“[^”]{1,12}”“|[^、,;。]{1,20}、[^、,;。]{1,20}、|[^、,;。]{1,30}、[^、,;。]{1,30}(和|及|以及|等)|一是.*二是|[(（]1[)）].*[(（]2[)）]|①.*②|1[、.].*2[、.]`)
 
 // reActor matches a sentence that names who does something.
 var reActor = regexp.MustCompile(`由.{1,24}(负责|牵头|组织|比对|核实|审核|审定|确定)|牵头|负责人|指挥长|组长|责任单位|责任人|成员`)
@@ -195,7 +203,7 @@ func (w want) prefers(text string) bool {
 		return reActor.MatchString(text)
 	}
 	if w.kind == wantList {
-		return reEnumeration.MatchString(text)
+		return !reDutyLine.MatchString(text) && reEnumeration.MatchString(text)
 	}
 	return w.kind != wantAny && w.satisfiedBy(text)
 }
@@ -205,6 +213,7 @@ func (w want) prefers(text string) bool {
 type facts struct {
 	phone, date, anyNumber, enumeration, actor bool
 	items                                      int    // enumerationItems
+	dutyLine                                   bool   // "(责任单位:…)": who does it
 	units                                      uint32 // bit i: unitOrder[i] satisfied
 }
 
@@ -225,8 +234,9 @@ func factsOf(text string) facts {
 		anyNumber: reAnyNumber.MatchString(text),
 		// the cheap tests first: most sentences have none of the
 		// characters these expressions need
-		enumeration: strings.ContainsAny(text, "、是1①") && reEnumeration.MatchString(text),
+		enumeration: strings.ContainsAny(text, "、是1①“") && reEnumeration.MatchString(text),
 		items:       enumerationItems(text),
+		dutyLine:    reDutyLine.MatchString(text),
 		actor:       strings.ContainsAny(text, "由牵负指组责成") && reActor.MatchString(text),
 	}
 	// one pass: every "numeral + unit" in the text sets the bits of the
@@ -291,6 +301,9 @@ func (w want) prefersFacts(f facts) bool {
 	case wantWho:
 		return f.actor
 	case wantList:
+		if f.dutyLine {
+			return false // "(责任单位:A、B、C)" enumerates who, not what
+		}
 		if w.count > 0 {
 			return f.items == w.count
 		}
