@@ -92,8 +92,7 @@ func (b *Base) answer(question string) Answer {
 		src := Source{File: e.File, Title: e.Title, Section: e.Section, Quote: e.Answer}
 		return Answer{Answered: true, Text: render([]string{e.Answer}, []string{b.citeFAQ(e)}), Sources: []Source{src}, Score: sim, FAQ: e.ID}
 	}
-	q := b.analyse(question)
-	q.resolveForms(b.ix)
+	q := b.prepare(question)
 	hits := b.ix.search(q.terms, rerankPool)
 	if len(hits) == 0 {
 		return Answer{}

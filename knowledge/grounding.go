@@ -23,10 +23,18 @@ func (b *Base) Evidence(question string, k int) []Evidence {
 	if strings.TrimSpace(question) == "" || k <= 0 {
 		return nil
 	}
-	q := b.analyse(question)
-	q.resolveForms(b.ix)
+	q := b.prepare(question)
+	hits := b.ix.search(q.terms, max(k, rerankPool))
+	if len(hits) == 0 {
+		return nil
+	}
+	// the passages the extractive answer reads first
+	hits = b.rerank(q, hits)
+	if len(hits) > k {
+		hits = hits[:k]
+	}
 	var out []Evidence
-	for _, h := range b.ix.search(q.terms, k) {
+	for _, h := range hits {
 		p := b.passages[h.doc]
 		out = append(out, Evidence{File: p.Doc.File, Title: p.Doc.Title, Section: p.Section(),
 			Citation: p.Doc.Citation() + sectionSuffix(p.Section()), Text: p.Text})

@@ -500,6 +500,7 @@ type query struct {
 	want  want
 	terms map[string]float64 // retrieval terms and their weights
 	units []unit
+	fixes map[string]string // typo repairs made: typed bigram → repaired
 }
 
 // analyse turns a question into retrieval terms and content units.
@@ -591,6 +592,12 @@ func (b *Base) analyse(question string) *query {
 	for _, s := range segs {
 		for _, atoms := range segments(s) {
 			fixes := b.typo.correct(b.ix, atoms)
+			for typed, fix := range fixes {
+				if q.fixes == nil {
+					q.fixes = map[string]string{}
+				}
+				q.fixes[typed] = fix
+			}
 			bigramForms := make([][]string, len(atoms)) // forms of bigram (i, i+1)
 			for i, a := range atoms {
 				add(a, weightUnigram)
@@ -644,6 +651,29 @@ var questionPhrase = regexp.MustCompile(`哪[一二两三四五六七八九十�
 // typoQuestionWords: 那些/那几 in a question is nearly always a typo for
 // 哪些/哪几.
 var typoQuestionWords = strings.NewReplacer("那些", "哪些", "那几", "哪几")
+
+// prepare analyses a question for retrieval. When typos were repaired, the
+// repaired question is analysed again, so that synonyms and stop words see
+// the words as meant (懂态调整 → 动态调整, a synonym of 动态管理).
+func (b *Base) prepare(question string) *query {
+	q := b.analyse(question)
+	if len(q.fixes) > 0 {
+		typed := make([]string, 0, len(q.fixes))
+		for t := range q.fixes {
+			typed = append(typed, t)
+		}
+		sort.Strings(typed)
+		fixed := q.norm
+		for _, t := range typed {
+			fixed = strings.Replace(fixed, t, q.fixes[t], 1)
+		}
+		if fixed != q.norm {
+			q = b.analyse(fixed)
+		}
+	}
+	q.resolveForms(b.ix)
+	return q
+}
 
 // particles are stop characters that never start or end a content word.
 var particles = map[rune]bool{'的': true, '了': true, '吗': true, '呢': true, '吧': true, '啊': true, '呀': true, '嘛': true, '哦': true, '么': true, '哈': true, '啦': true, '嗯': true, '我': true, '你': true, '他': true, '她': true, '俺': true, '咱': true, '咋': true, '啥': true, '谁': true, '哪': true}

@@ -170,3 +170,20 @@ func TestClosingLinesStayWithTheirSection(t *testing.T) {
 		t.Errorf("date question answered without the date:\n%s", a.Text)
 	}
 }
+
+// A repaired question is analysed again, so the repaired word meets its
+// synonyms (懂态调整 → 动态调整 → 动态管理) and a typo's other reading counts
+// (薄 read bao: 举薄 → 举报).
+func TestRepairedQuestionIsAnalysedAgain(t *testing.T) {
+	b := mustDefault(t)
+	q := b.prepare("懂态调整是先退还是先进")
+	if !strings.Contains(unitForms(q), "动态管理") {
+		t.Errorf("units after repair: %s", unitForms(q))
+	}
+	if q := b.prepare("扶贫举薄电话多少"); q.terms["举报"] == 0 {
+		t.Errorf("举薄 not repaired: %v", q.terms)
+	}
+	if q := b.prepare("想申请贫困户要走那些部骤"); !strings.Contains(unitForms(q), "步骤") {
+		t.Errorf("部骤 not repaired to 步骤: %s", unitForms(q))
+	}
+}

@@ -59,6 +59,28 @@ func fuzzySounds(ch string) []string {
 	return out
 }
 
+var pinyinAllArgs = func() pinyin.Args {
+	a := pinyin.NewArgs()
+	a.Style = pinyin.Normal
+	a.Heteronym = true
+	return a
+}()
+
+// typedSounds is fuzzySounds over every reading of ch.
+func typedSounds(ch string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, readings := range pinyin.Pinyin(ch, pinyinAllArgs) {
+		for _, r := range readings {
+			if f := foldSound(r); !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
 func foldSound(s string) string {
 	for _, p := range [][2]string{{"zh", "z"}, {"ch", "c"}, {"sh", "s"}} {
 		if strings.HasPrefix(s, p[0]) {
@@ -90,10 +112,10 @@ func (tm *typoModel) correct(ix *index, seg []string) map[string]string {
 			continue
 		}
 		best, bestDF := "", 0
-		snds, ok := tm.sounds[a]
-		if !ok {
-			snds = fuzzySounds(a)
-		}
+		// every reading of the typed character: the typist may have meant
+		// any of them (薄 is báo in 举薄 for 举报), while the candidates
+		// are indexed by their main reading only
+		snds := typedSounds(a)
 		for _, snd := range snds {
 			for _, c := range tm.bySound[snd] {
 				if c == a {
@@ -132,11 +154,18 @@ func (tm *typoModel) correct(ix *index, seg []string) map[string]string {
 		if best == "" {
 			continue
 		}
+		// Both characters of a typed bigram may propose a repair of it
+		// (部骤: 步骤 or 部走); the one the knowledge base uses more wins.
+		put := func(typed, fixed string) {
+			if old, ok := out[typed]; !ok || ix.df(fixed) > ix.df(old) {
+				out[typed] = fixed
+			}
+		}
 		if i > 0 && !leftOK && known(seg[i-1]+best) {
-			out[seg[i-1]+a] = seg[i-1] + best
+			put(seg[i-1]+a, seg[i-1]+best)
 		}
 		if i+1 < len(seg) && !rightOK && known(best+seg[i+1]) {
-			out[a+seg[i+1]] = best + seg[i+1]
+			put(a+seg[i+1], best+seg[i+1])
 		}
 	}
 	return out

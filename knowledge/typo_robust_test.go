@@ -1,0 +1,89 @@
+package knowledge
+
+import (
+	"bufio"
+	"encoding/json"
+	"math/rand"
+	"os"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// TestTypoRobustness replays the answerable dev-set questions with one
+// content character replaced by a homophone (what a pinyin keyboard does
+// to a hurried thumb), three times each with a fixed seed, and checks that
+// typos cost few of the facts found for the clean questions. Measured
+// when written: 164 of 176 (93%).
+func TestTypoRobustness(t *testing.T) {
+	b := mustDefault(t)
+	f, err := os.Open("testdata/qa-dev.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	grade := func(s string) string {
+		return strings.ToLower(strings.Join(strings.Fields(norm.NFKC.String(s)), ""))
+	}
+	rng := rand.New(rand.NewSource(1))
+	var clean, typo, trials int
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m struct {
+			Q, Kind string
+			Must    []string
+		}
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Kind == "unanswerable" {
+			continue
+		}
+		hit := func(q string) bool {
+			a := b.Answer(q)
+			for _, x := range m.Must {
+				if !a.Answered || !strings.Contains(grade(a.Text), grade(x)) {
+					return false
+				}
+			}
+			return a.Answered
+		}
+		cleanHit := hit(m.Q)
+		for range 3 {
+			rs := []rune(m.Q)
+			var idx []int
+			for i, r := range rs {
+				if isHan(r) && !stopWords[string(r)] {
+					idx = append(idx, i)
+				}
+			}
+			i := idx[rng.Intn(len(idx))]
+			var alts []string
+			for _, s := range fuzzySounds(string(rs[i])) {
+				for _, c := range b.typo.bySound[s] {
+					if c != string(rs[i]) {
+						alts = append(alts, c)
+					}
+				}
+			}
+			if len(alts) == 0 {
+				continue
+			}
+			rs[i] = []rune(alts[rng.Intn(len(alts))])[0]
+			trials++
+			if cleanHit {
+				clean++
+			}
+			if hit(string(rs)) {
+				typo++
+			} else if cleanHit {
+				t.Logf("lost to a typo: %s → %s", m.Q, string(rs))
+			}
+		}
+	}
+	t.Logf("%d trials: %d hits clean, %d with a typo", trials, clean, typo)
+	if trials < 150 || float64(typo) < 0.91*float64(clean) {
+		t.Errorf("typos cost too much: %d hits clean, %d with a typo (%d trials)", clean, typo, trials)
+	}
+}
