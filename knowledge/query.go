@@ -507,7 +507,7 @@ type query struct {
 func (b *Base) analyse(question string) *query {
 	q := &query{norm: Normalize(question), terms: map[string]float64{}}
 	q.want = wantOf(q.norm)
-	content := questionPhrase.ReplaceAllString(typoQuestionWords.Replace(q.norm), " ")
+	content := b.joinSplitWords(questionPhrase.ReplaceAllString(typoQuestionWords.Replace(q.norm), " "))
 	add := func(t string, w float64) {
 		if w > q.terms[t] {
 			q.terms[t] = w
@@ -673,6 +673,25 @@ func (b *Base) prepare(question string) *query {
 	}
 	q.resolveForms(b.ix)
 	return q
+}
+
+// joinSplitWords closes a verb-object word that speech splits with an aspect
+// particle: 脱了贫 → 脱贫, 住过院 → 住院, 看完病 → 看病, when the knowledge base
+// uses the joined pair more than the pair the particle starts.
+func (b *Base) joinSplitWords(s string) string {
+	rs := []rune(s)
+	out := make([]rune, 0, len(rs))
+	for i := 0; i < len(rs); i++ {
+		// the joined pair must be more common than the pair the particle
+		// starts (not 了解, 过程, 完成, 着力)
+		if i > 0 && i+1 < len(rs) && strings.ContainsRune("了过完着", rs[i]) && isHan(rs[i-1]) && isHan(rs[i+1]) {
+			if joined := b.ix.df(string([]rune{rs[i-1], rs[i+1]})); joined > 0 && joined > b.ix.df(string(rs[i:i+2])) {
+				continue
+			}
+		}
+		out = append(out, rs[i])
+	}
+	return string(out)
 }
 
 // particles are stop characters that never start or end a content word.

@@ -187,3 +187,19 @@ func TestRepairedQuestionIsAnalysedAgain(t *testing.T) {
 		t.Errorf("部骤 not repaired to 步骤: %s", unitForms(q))
 	}
 }
+
+// Speech splits verb-object words with a particle (脱了贫, 住过院); the
+// pair is joined when the documents use it, and a particle that starts a
+// word (了解, 完成) is left alone.
+func TestSplitWordsAreJoined(t *testing.T) {
+	b := mustDefault(t)
+	for in, want := range map[string]string{
+		"脱了贫以后政策还给不给": "脱贫以后政策还给不给",
+		"要了解政策":       "要了解政策",
+		"啥时候完成":       "啥时候完成",
+	} {
+		if got := b.joinSplitWords(in); got != want {
+			t.Errorf("%s → %s, want %s", in, got, want)
+		}
+	}
+}
