@@ -83,6 +83,8 @@ var unitRes = func() map[string]*regexp.Regexp {
 	}
 	// 几年 asks for a number of years; "2019年" is a date, not an answer
 	m["年"] = regexp.MustCompile(`(?:^|[^\d])` + yearsNumeral + `\s*年`)
+	// 几次 is not answered by 一次性 ("at once")
+	m["次"] = regexp.MustCompile(numeral + `\s*次(?:[^性]|$)`)
 	return m
 }()
 
@@ -138,10 +140,24 @@ func wantOf(q string) want {
 			}
 		} else if !strings.HasPrefix(rest, "多少") && !strings.HasPrefix(rest, "百分之") && !strings.HasPrefix(rest, "比例") && !strings.HasPrefix(rest, "标准是") {
 			continue // a bare 几 (走那几步) asks which ones
+		} else if strings.HasPrefix(rest, "多少") && reMoneyNoun.MatchString(lastRunes(q[:loc[0]], 6)) {
+			w.unit = "钱" // 工资多少, 补贴标准是多少: an amount of money
 		}
 		best, at = w, loc[0]
 	}
 	return best
+}
+
+// reMoneyNoun marks what is counted in money when 多少 follows it.
+var reMoneyNoun = regexp.MustCompile(`工资|工钱|补贴|补助|奖补|奖励|报酬|费|钱|金额|经费|津贴|低保金|养老金|贷款|收入`)
+
+// lastRunes is the last n runes of s.
+func lastRunes(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) > n {
+		rs = rs[len(rs)-n:]
+	}
+	return string(rs)
 }
 
 // reWantHow marks questions that ask how to handle something.
@@ -241,10 +257,14 @@ func factsOf(text string) facts {
 	}
 	// one pass: every "numeral + unit" in the text sets the bits of the
 	// units that accept it
-	for _, m := range reNumeralUnit.FindAllStringSubmatch(text, -1) {
-		bits := unitBitsFor[m[1]]
-		if m[1] == "年" && reCalendarYear.MatchString(m[0]) {
+	for _, loc := range reNumeralUnit.FindAllStringSubmatchIndex(text, -1) {
+		whole, unit := text[loc[0]:loc[1]], text[loc[2]:loc[3]]
+		bits := unitBitsFor[unit]
+		if unit == "年" && reCalendarYear.MatchString(whole) {
 			bits &^= yearBit // a calendar year ("2019年") counts no years
+		}
+		if unit == "次" && strings.HasPrefix(text[loc[1]:], "性") {
+			bits &^= timesBit // 一次性 is "at once", not a count
 		}
 		f.units |= bits
 	}
@@ -271,8 +291,11 @@ var reNumeralUnit = func() *regexp.Regexp {
 // reCalendarYear matches a numeral-and-年 that names a year ("2019年").
 var reCalendarYear = regexp.MustCompile(`\d{3,}(?:\.\d+)?\s*年`)
 
-// yearBit is the bit of the unit 年.
-var yearBit = uint32(1) << sort.SearchStrings(unitOrder, "年")
+// yearBit and timesBit are the bits of the units 年 and 次.
+var (
+	yearBit  = uint32(1) << sort.SearchStrings(unitOrder, "年")
+	timesBit = uint32(1) << sort.SearchStrings(unitOrder, "次")
+)
 
 // unitBitsFor maps a unit word found after a numeral to the bits of the
 // units it satisfies (万元 satisfies 钱; 名 satisfies 人, 名 and 个).
