@@ -485,6 +485,49 @@ func (q *query) sentenceCoverage(p *Passage) []float64 {
 	return out
 }
 
+// reYesNo finds the predicate of a yes/no question: what follows the modal
+// (能不能, 可以, 有没有…) up to the closing particle.
+var reYesNo = regexp.MustCompile(`(?:能不能|可不可以|能否|可以|会不会|要不要|有没有|是不是|该不该|能|会)(.{2,16}?)(?:吗|呢|不|没|没有|么)?$`)
+
+// reWhWord finds a question word: a clause that has one is not a yes/no
+// question, whatever modal it uses.
+var reWhWord = regexp.MustCompile(`啥|什么|哪|几|多少|怎么|怎样|谁|咋|如何|多久|何`)
+
+// predicateCoverage is, for a yes/no question, the weighted share of the
+// units typed in its predicate that text covers; 1 for other questions.
+func (q *query) predicateCoverage(text string) float64 {
+	clause := q.norm
+	if i := strings.LastIndexAny(clause, ",。!?;"); i >= 0 && i+1 < len(clause) {
+		clause = clause[i+1:]
+	}
+	clause = strings.TrimRight(clause, ",。!?;")
+	if reWhWord.MatchString(clause) {
+		return 1 // 能盖到啥程度, 会咋样: a question word asks, not the modal
+	}
+	m := reYesNo.FindStringSubmatch(clause)
+	if m == nil {
+		return 1
+	}
+	pred := m[1]
+	var got, all float64
+	for _, u := range q.units {
+		if u.weight == 0 || !strings.Contains(pred, u.forms[0]) {
+			continue
+		}
+		all += u.weight
+		for _, f := range u.forms {
+			if strings.Contains(text, f) {
+				got += u.weight
+				break
+			}
+		}
+	}
+	if all == 0 {
+		return 1
+	}
+	return got / all
+}
+
 // passageCoverage is q.coverage(p.normEvidence), computed from p's term
 // masks where it can (a term form is looked up, not searched for).
 func (q *query) passageCoverage(p *Passage) float64 {

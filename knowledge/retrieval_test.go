@@ -203,3 +203,44 @@ func TestSplitWordsAreJoined(t *testing.T) {
 		}
 	}
 }
+
+// A yes/no question is about its predicate; a question word makes it a
+// wh-question whatever modal it uses.
+func TestPredicateCoverage(t *testing.T) {
+	b := mustDefault(t)
+	q := b.prepare("易地搬迁分的房子能出租吗")
+	if got := q.predicateCoverage(Normalize("易地扶贫搬迁的房屋要及时封顶")); got != 0 {
+		t.Errorf("predicate 出租 covered %.2f by a passage without it", got)
+	}
+	if got := q.predicateCoverage(Normalize("搬迁房屋可以出租")); got != 1 {
+		t.Errorf("predicate covered %.2f by a passage with 出租", got)
+	}
+	for _, wh := range []string{"房子年底前能盖到啥程度", "乡镇扶贫专干几年内不能随便调动", "贫困发生率超过2%会咋样", "驻村工作队一个月最少得在村里住多少天"} {
+		if got := b.prepare(wh).predicateCoverage(""); got != 1 {
+			t.Errorf("%s taken for a yes/no question (%.2f)", wh, got)
+		}
+	}
+	a := b.WithMinConfidence(-1)
+	yes, no := a.Answer("易地搬迁分的房子能出租吗"), a.Answer("易地搬迁分的房子出租")
+	if yes.Score >= no.Score {
+		t.Errorf("an uncovered predicate did not lower confidence: %.2f vs %.2f", yes.Score, no.Score)
+	}
+}
+
+func TestMoneyAndTimesUnits(t *testing.T) {
+	if w := wantOf("扶贫公益岗一个月工资多少"); w.kind != wantNumber || w.unit != "钱" {
+		t.Errorf("工资多少: %+v", w)
+	}
+	if w := wantOf("贫困村要开几家网店多少"); w.unit == "钱" {
+		t.Errorf("no money word, yet %+v", w)
+	}
+	w := wantOf("贫困户可以申请几次小额信贷")
+	if w.unit != "次" {
+		t.Fatalf("几次: %+v", w)
+	}
+	for text, want := range map[string]bool{"存在贷款利息一次性扣除现象": false, "每年走访两次": true, "开展1次帮扶走访": true} {
+		if w.satisfiedBy(text) != want || w.prefersFacts(factsOf(text)) != want {
+			t.Errorf("%s: want %v", text, want)
+		}
+	}
+}

@@ -59,27 +59,8 @@ func fuzzySounds(ch string) []string {
 	return out
 }
 
-var pinyinAllArgs = func() pinyin.Args {
-	a := pinyin.NewArgs()
-	a.Style = pinyin.Normal
-	a.Heteronym = true
-	return a
-}()
-
-// typedSounds is fuzzySounds over every reading of ch.
-func typedSounds(ch string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, readings := range pinyin.Pinyin(ch, pinyinAllArgs) {
-		for _, r := range readings {
-			if f := foldSound(r); !seen[f] {
-				seen[f] = true
-				out = append(out, f)
-			}
-		}
-	}
-	return out
-}
+// chineseNumerals are never repaired.
+const chineseNumerals = "零一二两三四五六七八九十百千万亿"
 
 func foldSound(s string) string {
 	for _, p := range [][2]string{{"zh", "z"}, {"ch", "c"}, {"sh", "s"}} {
@@ -103,8 +84,8 @@ func (tm *typoModel) correct(ix *index, seg []string) map[string]string {
 	out := map[string]string{}
 	known := func(t string) bool { return ix.df(t) > 0 }
 	for i, a := range seg {
-		if len([]rune(a)) != 1 || !isHan([]rune(a)[0]) {
-			continue
+		if len([]rune(a)) != 1 || !isHan([]rune(a)[0]) || strings.Contains(chineseNumerals, a) {
+			continue // a numeral is meant as typed (二十 is not 二是)
 		}
 		leftOK := i == 0 || known(seg[i-1]+a)
 		rightOK := i+1 == len(seg) || known(a+seg[i+1])
@@ -112,10 +93,13 @@ func (tm *typoModel) correct(ix *index, seg []string) map[string]string {
 			continue
 		}
 		best, bestDF := "", 0
-		// every reading of the typed character: the typist may have meant
-		// any of them (薄 is báo in 举薄 for 举报), while the candidates
-		// are indexed by their main reading only
-		snds := typedSounds(a)
+		// Only the main reading: go-pinyin's other readings include rare
+		// ones (有 read wei, 前 read jian) that make repairs no typist
+		// would need.
+		snds, ok := tm.sounds[a]
+		if !ok {
+			snds = fuzzySounds(a)
+		}
 		for _, snd := range snds {
 			for _, c := range tm.bySound[snd] {
 				if c == a {
