@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -164,6 +165,14 @@ func (b *Base) answer(question string) Answer {
 			}
 		}
 	}
+	// A list written as "一是…;二是…;三是…" runs over several sentences:
+	// when the chosen sentences do not enumerate, the best passage's run
+	// answers.
+	if q.want.kind == wantList && !q.want.satisfiedBy(quotedText(chosen)) {
+		if run := b.ordinalRun(best.p); len(run) > 0 {
+			chosen = run
+		}
+	}
 	// what the person reads: the sentences and the sections they cite
 	quoted := quotedText(chosen)
 	if !q.want.satisfiedBy(quoted) {
@@ -210,6 +219,58 @@ func (b *Base) rerank(q *query, hits []hit) []hit {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out
+}
+
+// reOrdinal matches a sentence that opens an item of an ordinal list.
+var reOrdinal = regexp.MustCompile(`^\s*[“"]?([一二三四五六七八九十])是`)
+
+// ordinalRun returns the sentences from p's "一是" to the last item of the
+// run that follows (二是, 三是, … in order), read on into the next passages
+// under the same heading, or nil when there is no run of two items or more.
+func (b *Base) ordinalRun(p *Passage) []candidate {
+	const digits = "一二三四五六七八九十"
+	var run []candidate
+	lastItem, next := -1, 1
+	for q := p; q != nil; q = b.nextInSection(q) {
+		for i, sent := range q.Sentences {
+			m := reOrdinal.FindStringSubmatch(sent)
+			if m != nil {
+				switch n := strings.Index(digits, m[1])/len("一") + 1; {
+				case n == 1 && next == 1:
+					next = 2
+				case next > 1 && n == next:
+					next++
+				default:
+					m = nil
+				}
+			}
+			if next == 1 {
+				continue // the run has not started
+			}
+			run = append(run, candidate{p: q, i: i})
+			if m != nil {
+				lastItem = len(run) - 1
+			}
+		}
+		if q != p && lastItem < len(run)-1 {
+			break // this passage added no item
+		}
+	}
+	if next < 3 {
+		return nil
+	}
+	return run[:lastItem+1]
+}
+
+// nextInSection is the passage after p when it has the same heading path.
+func (b *Base) nextInSection(p *Passage) *Passage {
+	if p.ID+1 >= len(b.passages) {
+		return nil
+	}
+	if n := b.passages[p.ID+1]; n.Doc == p.Doc && samePath(n.Path, p.Path) {
+		return n
+	}
+	return nil
 }
 
 // quotedText is what an answer from chosen shows: the sentences and the

@@ -64,7 +64,7 @@ var (
 	// the unit right after 多少/几, or 钱 anywhere after 多少
 	reNumberUnit = regexp.MustCompile(`(?:多少|几)(钱|天|户|人|个|名|家|头|倍|年|次|本|岁|亩|元|块|项|条|类|样|种|所|村|万)`)
 	reHasDigits5 = regexp.MustCompile(`\d{5,}`)
-	reHasDate    = regexp.MustCompile(`\d{1,4}\s*[年月日号]|[一二三四五六七八九十]+月|月底|年底|月中|上旬|中旬|下旬|\d+[-—~至到]\d+`)
+	reHasDate    = regexp.MustCompile(`\d{1,2}·\d{1,2}|\d{1,4}\s*[年月日号]|[一二三四五六七八九十]+月|月底|年底|月中|上旬|中旬|下旬|\d+[-—~至到]\d+`)
 	numeral      = `(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)`
 )
 

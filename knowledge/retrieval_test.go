@@ -244,3 +244,31 @@ func TestMoneyAndTimesUnits(t *testing.T) {
 		}
 	}
 }
+
+// A list written "一是…。二是…。三是…" over several sentences, and over a
+// passage break, answers a which-ones question whole.
+func TestOrdinalListAnswersWhole(t *testing.T) {
+	filler := strings.Repeat("要统一思想认识,压实各级责任,确保工作落到实处。", 3)
+	b := loadOnly(t, MemFS{
+		"a.txt": []byte("标题\n一、思想认识\n坚决克服“三个误区”。一是坚决克服贫困总量不大的错误认识。" + filler +
+			"二是坚决克服可以松口气的麻痹思想。" + filler + "三是坚决克服脱贫攻坚是临时任务的观点。\n二、其他\n做好宣传工作。\n"),
+	})
+	if n := len(b.Passages()); n < 3 {
+		t.Fatalf("the test needs the list cut over passages; got %d passages", n)
+	}
+	a := b.WithMinConfidence(-1).Answer("要克服哪三个误区")
+	for _, item := range []string{"一是", "二是", "三是"} {
+		if !strings.Contains(a.Text, item) {
+			t.Errorf("answer lacks %s:\n%s", item, a.Text)
+		}
+	}
+	if len(a.Text) > MaxReplyBytes {
+		t.Errorf("answer is %d bytes", len(a.Text))
+	}
+}
+
+func TestDotDateIsADate(t *testing.T) {
+	if !(want{kind: wantDate}).satisfiedBy("“10·17扶贫日”系列活动不多") {
+		t.Error("10·17 not seen as a date")
+	}
+}
