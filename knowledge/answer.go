@@ -278,7 +278,12 @@ func (b *Base) nextInSection(p *Passage) *Passage {
 func quotedText(chosen []candidate) string {
 	var b strings.Builder
 	for _, c := range chosen {
-		b.WriteString(c.p.Sentences[c.i] + "|" + c.p.Section() + "|")
+		b.WriteString(c.p.Sentences[c.i] + "|")
+		// the headings count (a date is often in one: "(二)全面排查整改(5月2日~
+		// 6月10日)"), their numbers do not: "3.过基本医疗的筛子" states no figure
+		for _, h := range c.p.Path {
+			b.WriteString(h[numberPrefixLen(h):] + "|")
+		}
 	}
 	return b.String()
 }

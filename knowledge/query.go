@@ -59,7 +59,7 @@ type want struct {
 
 var (
 	reWantPhone  = regexp.MustCompile(`电话|热线|号码`)
-	reWantDate   = regexp.MustCompile(`几号|哪天|哪一天|什么时候|啥时候|何时|几月|截止|截至|期限|时限|哪年|年底前|之前|以前|到哪`)
+	reWantDate   = regexp.MustCompile(`几号|哪天|哪一天|什么时候|啥时候|何时|几月|哪几个月|哪个月|截止|截至|期限|时限|哪年|年底前|之前|以前|到哪`)
 	reWantNumber = regexp.MustCompile(`多少|几|百分之|比例|标准是`)
 	// the unit right after 多少/几, or 钱 anywhere after 多少
 	reNumberUnit = regexp.MustCompile(`(?:多少|几)(钱|天|户|人|个|名|家|头|倍|年|次|本|岁|亩|元|块|项|条|类|样|种|所|村|万)`)
@@ -113,6 +113,8 @@ func wantOf(q string) want {
 		return want{kind: wantPhone} // 电话多少: the 多少 asks for the number
 	}
 	consider(reWantWho, want{kind: wantWho})
+	// a date cue wins a tie with a list cue at the same place (哪几个月)
+	consider(reWantDate, want{kind: wantDate})
 	consider(reWantList, want{kind: wantList})
 	if best.kind == wantList {
 		if m := reListCount.FindStringSubmatch(q); m != nil {
@@ -123,13 +125,15 @@ func wantOf(q string) want {
 		}
 	}
 	consider(reWantHow, want{kind: wantHow})
-	consider(reWantDate, want{kind: wantDate})
 	for _, loc := range reWantNumber.FindAllStringIndex(q, -1) {
 		if loc[0] <= at {
 			continue
 		}
 		w := want{kind: wantNumber}
 		rest := q[loc[0]:]
+		if strings.HasPrefix(rest, "几个月") && strings.HasSuffix(q[:loc[0]], "哪") {
+			continue // 哪几个月 asks when (a date), not how many
+		}
 		if m := reNumberUnit.FindStringSubmatch(rest); m != nil && strings.Index(rest, m[0]) == 0 {
 			w.unit = m[1]
 			if w.unit == "类" || w.unit == "种" || w.unit == "样" || (w.unit == "块" && !strings.Contains(rest, "钱")) {
@@ -140,8 +144,8 @@ func wantOf(q string) want {
 			}
 		} else if !strings.HasPrefix(rest, "多少") && !strings.HasPrefix(rest, "百分之") && !strings.HasPrefix(rest, "比例") && !strings.HasPrefix(rest, "标准是") {
 			continue // a bare 几 (走那几步) asks which ones
-		} else if strings.HasPrefix(rest, "多少") && reMoneyNoun.MatchString(lastRunes(q[:loc[0]], 6)) {
-			w.unit = "钱" // 工资多少, 补贴标准是多少: an amount of money
+		} else if strings.HasPrefix(rest, "多少") && (reMoneyNoun.MatchString(lastRunes(q[:loc[0]], 10)) || reMoneyNoun.MatchString(firstRunes(rest[len("多少"):], 3))) {
+			w.unit = "钱" // 工资多少, 补贴标准一个月多少, 多少奖励: an amount of money
 		}
 		best, at = w, loc[0]
 	}
@@ -149,7 +153,16 @@ func wantOf(q string) want {
 }
 
 // reMoneyNoun marks what is counted in money when 多少 follows it.
-var reMoneyNoun = regexp.MustCompile(`工资|工钱|补贴|补助|奖补|奖励|报酬|费|钱|金额|经费|津贴|低保金|养老金|贷款|收入`)
+var reMoneyNoun = regexp.MustCompile(`工资|工钱|补贴|补助|奖补|奖励|报酬|费|钱|金额|经费|津贴|低保金|养老金|贷|款|收入|赔偿|补偿`)
+
+// firstRunes is the first n runes of s.
+func firstRunes(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) > n {
+		rs = rs[:n]
+	}
+	return string(rs)
+}
 
 // lastRunes is the last n runes of s.
 func lastRunes(s string, n int) string {
@@ -489,6 +502,9 @@ func (q *query) sentenceCoverage(p *Passage) []float64 {
 // (能不能, 可以, 有没有…) up to the closing particle.
 var reYesNo = regexp.MustCompile(`(?:能不能|可不可以|能否|可以|会不会|要不要|有没有|是不是|该不该|能|会)(.{2,16}?)(?:吗|呢|不|没|没有|么)?$`)
 
+// reBareYesNo finds the last words of a yes/no question with no modal.
+var reBareYesNo = regexp.MustCompile(`(.{2,4})(?:吗|么)$`)
+
 // reWhWord finds a question word: a clause that has one is not a yes/no
 // question, whatever modal it uses.
 var reWhWord = regexp.MustCompile(`啥|什么|哪|几|多少|怎么|怎样|谁|咋|如何|多久|何`)
@@ -504,11 +520,14 @@ func (q *query) predicateCoverage(text string) float64 {
 	if reWhWord.MatchString(clause) {
 		return 1 // 能盖到啥程度, 会咋样: a question word asks, not the modal
 	}
-	m := reYesNo.FindStringSubmatch(clause)
-	if m == nil {
+	var pred string
+	if m := reYesNo.FindStringSubmatch(clause); m != nil {
+		pred = m[1]
+	} else if m := reBareYesNo.FindStringSubmatch(clause); m != nil {
+		pred = m[1] // 拆了给补偿吗: what comes just before 吗
+	} else {
 		return 1
 	}
-	pred := m[1]
 	var got, all float64
 	for _, u := range q.units {
 		if u.weight == 0 || !strings.Contains(pred, u.forms[0]) {

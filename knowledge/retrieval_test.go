@@ -272,3 +272,39 @@ func TestDotDateIsADate(t *testing.T) {
 		t.Error("10·17 not seen as a date")
 	}
 }
+
+func TestMoreMoneyAndDateCues(t *testing.T) {
+	for q, unit := range map[string]string{
+		"扶贫车间招一个贫困户能拿多少奖励": "钱",
+		"村干部的补贴标准一个月多少":    "钱",
+		"贫困户盖新房能贷多少款":      "钱",
+	} {
+		if w := wantOf(q); w.kind != wantNumber || w.unit != unit {
+			t.Errorf("%s: %+v", q, w)
+		}
+	}
+	if w := wantOf("抽查和公告是哪几个月"); w.kind != wantDate {
+		t.Errorf("哪几个月: %+v", w)
+	}
+}
+
+// A heading's number ("3.过基本医疗的筛子") is no figure for a how-many
+// question; a date in a heading still counts.
+func TestHeadingNumbersAreNotFigures(t *testing.T) {
+	p := &Passage{Path: []string{"二、工作任务", "3.过基本医疗的筛子"}, Sentences: []string{"筛查大病保险、医疗救助覆盖情况。"}}
+	if (want{kind: wantNumber}).satisfiedBy(quotedText([]candidate{{p: p}})) {
+		t.Error("the heading number 3 answered a how-many question")
+	}
+	p = &Passage{Path: []string{"四、工作步骤", "(二)全面排查整改(5月2日~6月10日)"}, Sentences: []string{"各乡镇集中力量排查。"}}
+	if !(want{kind: wantDate}).satisfiedBy(quotedText([]candidate{{p: p}})) {
+		t.Error("the date in a heading no longer counts")
+	}
+}
+
+// A yes/no question with no modal is about its last words.
+func TestBareYesNoPredicate(t *testing.T) {
+	q := mustDefault(t).prepare("扶贫搬迁的旧房子拆了给补偿吗")
+	if got := q.predicateCoverage(Normalize("易地扶贫搬迁的旧房子要及时拆除")); got != 0 {
+		t.Errorf("补偿 covered %.2f by a passage without it", got)
+	}
+}
