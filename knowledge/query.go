@@ -28,7 +28,8 @@ var stopWords = func() map[string]bool {
 哪 谁 多少 几 多久 多长时间 还 就 都 也 又 到底 究竟 听说 听 讲 说 这个 那个 这种 那种 这样 那样 这回 这次 这 那
 一个 给 让 被 把 和 跟 与 或 还是 上面 现在 今年 一共 总共 具体 主要 一般 按规定 规定 的话 行不行 行吗 对不对
 该 应该 需要 想 知道 告诉 一下子 么样 些 什么时候 啥时候 时候 几号 从 到啥 啥程度 这样行不行
-到啥程度 什么程度 到什么程度 多大程度 最晚 最迟 搞 弄`) {
+到啥程度 什么程度 到什么程度 多大程度 最晚 最迟 搞 弄
+咋回事 怎么回事 啥意思 什么意思 是啥 指啥 指的是`) {
 		m[w] = true
 	}
 	return m
@@ -59,7 +60,7 @@ type want struct {
 
 var (
 	reWantPhone  = regexp.MustCompile(`电话|热线|号码`)
-	reWantDate   = regexp.MustCompile(`几号|哪天|哪一天|什么时候|啥时候|何时|几月|哪几个月|哪个月|截止|截至|期限|时限|哪年|年底前|之前|以前|到哪`)
+	reWantDate   = regexp.MustCompile(`几号|哪天|哪一天|什么时候|啥时候|何时|几月|哪几个月|哪个月|截止|截至|期限|时限|哪年|年底前|之前|以前|到哪天|到哪一天|到哪个月|到哪年`)
 	reWantNumber = regexp.MustCompile(`多少|几|百分之|比例|标准是`)
 	// the unit right after 多少/几, or 钱 anywhere after 多少
 	reNumberUnit = regexp.MustCompile(`(?:多少|几)(钱|天|户|人|个|名|家|头|倍|年|次|本|岁|亩|元|块|项|条|类|样|种|所|村|万)`)
