@@ -60,8 +60,8 @@ type want struct {
 
 var (
 	reWantPhone  = regexp.MustCompile(`电话|热线|号码`)
-	reWantDate   = regexp.MustCompile(`几号|哪天|哪一天|什么时候|啥时候|何时|几月|哪几个月|哪个月|截止|截至|期限|时限|哪年|年底前|之前|以前|到哪天|到哪一天|到哪个月|到哪年`)
-	reWantNumber = regexp.MustCompile(`多少|几|百分之|比例|标准是`)
+	reWantDate   = regexp.MustCompile(`几号|哪天|哪一天|哪几天|什么时候|啥时候|何时|几月|哪几个月|哪个月|截止|截至|期限|时限|哪年|年底前|之前|以前|到哪天|到哪一天|到哪个月|到哪年`)
+	reWantNumber = regexp.MustCompile(`多少|几|百分之|比例|标准是|多大|多高|多宽|多重|多远`)
 	// the unit right after 多少/几, or 钱 anywhere after 多少
 	reNumberUnit = regexp.MustCompile(`(?:多少|几)(钱|天|户|人|个|名|家|头|倍|年|次|本|岁|亩|元|块|项|条|类|样|种|所|村|万)`)
 	reHasDigits5 = regexp.MustCompile(`\d{5,}`)
@@ -74,7 +74,9 @@ var (
 var unitAliases = map[string]string{
 	"钱": "元|万元|块", "块": "元|块", "元": "元", "天": "天|日", "户": "户", "人": "人|名", "名": "名|人",
 	"个": "个|名|户|家|所|村|项", "家": "家|户", "头": "头", "倍": "倍", "年": "年", "次": "次",
-	"本": "本", "岁": "岁", "亩": "亩", "项": "项|条", "条": "条|项", "所": "所", "村": "个|村",
+	"本": "本", "岁": "岁", "亩": "亩",
+	// sizes asked with 多大面积, 多远, 多高, 多重
+	"面积": "平方米|平米|平方公里|亩|公顷", "距离": "公里|千米|米|里", "长度": "米|公里", "重量": "斤|公斤|千克|吨", "项": "项|条", "条": "条|项", "所": "所", "村": "个|村",
 }
 
 var unitRes = func() map[string]*regexp.Regexp {
@@ -132,8 +134,15 @@ func wantOf(q string) want {
 		}
 		w := want{kind: wantNumber}
 		rest := q[loc[0]:]
-		if strings.HasPrefix(rest, "几个月") && strings.HasSuffix(q[:loc[0]], "哪") {
-			continue // 哪几个月 asks when (a date), not how many
+		if strings.HasSuffix(q[:loc[0]], "哪") {
+			continue // 哪几个, 哪几个月: which ones or when, not how many
+		}
+		if dim, ok := sizeQuestion(q, rest); ok {
+			if dim == "" {
+				continue // 多大 with no measure named (多大年纪) is not a figure asked for
+			}
+			best, at = want{kind: wantNumber, unit: dim}, loc[0]
+			continue
 		}
 		if m := reNumberUnit.FindStringSubmatch(rest); m != nil && strings.Index(rest, m[0]) == 0 {
 			w.unit = m[1]
@@ -143,7 +152,7 @@ func wantOf(q string) want {
 			if w.unit == "万" {
 				w.unit = "" // 几万 asks for a figure of any unit (万元, 万人)
 			}
-		} else if !strings.HasPrefix(rest, "多少") && !strings.HasPrefix(rest, "百分之") && !strings.HasPrefix(rest, "比例") && !strings.HasPrefix(rest, "标准是") {
+		} else if strings.HasPrefix(rest, "几") {
 			continue // a bare 几 (走那几步) asks which ones
 		} else if strings.HasPrefix(rest, "多少") && (reMoneyNoun.MatchString(lastRunes(q[:loc[0]], 10)) || reMoneyNoun.MatchString(firstRunes(rest[len("多少"):], 3))) {
 			w.unit = "钱" // 工资多少, 补贴标准一个月多少, 多少奖励: an amount of money
@@ -151,6 +160,26 @@ func wantOf(q string) want {
 		best, at = w, loc[0]
 	}
 	return best
+}
+
+// sizeQuestion reads 多大面积, 多远, 多高, 多重 at the start of rest: the
+// measure whose units answer it ("" for a 多大 that names none), and
+// whether rest asks a size at all.
+func sizeQuestion(q, rest string) (string, bool) {
+	switch {
+	case strings.HasPrefix(rest, "多大"):
+		if strings.Contains(q, "面积") {
+			return "面积", true
+		}
+		return "", true
+	case strings.HasPrefix(rest, "多远"):
+		return "距离", true
+	case strings.HasPrefix(rest, "多高"), strings.HasPrefix(rest, "多宽"):
+		return "长度", true
+	case strings.HasPrefix(rest, "多重"):
+		return "重量", true
+	}
+	return "", false
 }
 
 // reMoneyNoun marks what is counted in money when 多少 follows it.
@@ -322,8 +351,9 @@ var unitBitsFor = func() map[string]uint32 {
 	for _, w := range words {
 		for i, u := range unitOrder {
 			for _, a := range strings.Split(unitAliases[u], "|") {
-				// 万 is also a numeral, so "10万元" counts as a figure in 元
-				if strings.HasSuffix(w, a) {
+				// 万 and 千 are also numerals, so "10万元" counts as a figure
+				// in 元 and "5千米" in 米; "1000平方米" is no distance
+				if pre, ok := strings.CutSuffix(w, a); ok && strings.Trim(pre, "一二两三四五六七八九十百千万") == "" {
 					m[w] |= 1 << i
 				}
 			}

@@ -308,3 +308,25 @@ func TestBareYesNoPredicate(t *testing.T) {
 		t.Errorf("补偿 covered %.2f by a passage without it", got)
 	}
 }
+
+func TestSizeAndWhichCues(t *testing.T) {
+	for q, w := range map[string]want{
+		"危房改造的房子要多大面积": {kind: wantNumber, unit: "面积"},
+		"安置点离老家多远":     {kind: wantNumber, unit: "距离"},
+		"威海大调研是哪几天搞的":  {kind: wantDate},
+		"整改要做到哪几个不放过":  {kind: wantList},
+	} {
+		if got := wantOf(q); got != w {
+			t.Errorf("%s: %+v, want %+v", q, got, w)
+		}
+	}
+	area := want{kind: wantNumber, unit: "面积"}
+	for text, ok := range map[string]bool{"广场面积达到1000平方米以上": true, "扶持了4000元建房款": false} {
+		if area.satisfiedBy(text) != ok || area.prefersFacts(factsOf(text)) != ok {
+			t.Errorf("%s: want %v", text, ok)
+		}
+	}
+	if (want{kind: wantNumber, unit: "距离"}).prefersFacts(factsOf("广场面积达到1000平方米以上")) {
+		t.Error("平方米 taken for a distance")
+	}
+}
