@@ -45,7 +45,8 @@ const (
 	wantPhone
 	wantWho
 	wantList
-	wantHow // 怎么办/咋处理: a procedure, shown whole
+	wantHow  // 怎么办/咋处理: a procedure, shown whole
+	wantFreq // 多久一次, 多长时间调度一回: how often (or how long)
 )
 
 // want is an answer kind with, for numbers, the unit asked for ("天" for
@@ -128,6 +129,7 @@ func wantOf(q string) want {
 		}
 	}
 	consider(reWantHow, want{kind: wantHow})
+	consider(reWantFreq, want{kind: wantFreq})
 	for _, loc := range reWantNumber.FindAllStringIndex(q, -1) {
 		if loc[0] <= at {
 			continue
@@ -203,6 +205,13 @@ func lastRunes(s string, n int) string {
 	return string(rs)
 }
 
+// reWantFreq marks questions that ask how often or how long.
+var reWantFreq = regexp.MustCompile(`多久|多长时间|隔多长|多少天一次|几天一次`)
+
+// reFrequency matches a frequency or a span: 每月, 一月一调度, 月走访, 半月,
+// 每季度, 半年一讲评, 30天, 三天.
+var reFrequency = regexp.MustCompile(`[月季周旬]\s*(?:走访|调度|通报|督查|考核|讲评|巡查|例会)|季度|每[个]?(?:天|日|周|星期|旬|月|季|季度|年|半年)|[一每]月一|[一每]季一|[一每]周一|半月|半年|全年一|定期|\d+\s*(?:天|日|个月|周|年)|[一二两三四五六七八九十]+(?:天|个月|周)`)
+
 // reWantHow marks questions that ask how to handle something.
 var reWantHow = regexp.MustCompile(`怎么办|咋办|咋处理|怎么处理|如何处理|怎么弄|咋弄|怎么申请|咋申请|如何申请|怎么做|咋做|怎样处理`)
 
@@ -270,10 +279,10 @@ func (w want) prefers(text string) bool {
 // facts are what a sentence offers, computed once when the base is built
 // (the same regular expressions as satisfiedBy, so results are identical).
 type facts struct {
-	phone, date, anyNumber, enumeration, actor bool
-	items                                      int    // enumerationItems
-	dutyLine                                   bool   // "(责任单位:…)": who does it
-	units                                      uint32 // bit i: unitOrder[i] satisfied
+	phone, date, anyNumber, enumeration, actor, freq bool
+	items                                            int    // enumerationItems
+	dutyLine                                         bool   // "(责任单位:…)": who does it
+	units                                            uint32 // bit i: unitOrder[i] satisfied
 }
 
 // unitOrder fixes a bit for each unit a question may ask for.
@@ -296,6 +305,7 @@ func factsOf(text string) facts {
 		enumeration: strings.ContainsAny(text, "、是1①“") && reEnumeration.MatchString(text),
 		items:       enumerationItems(text),
 		dutyLine:    reDutyLine.MatchString(text),
+		freq:        reFrequency.MatchString(text),
 		actor:       strings.ContainsAny(text, "由牵负指组责成") && reActor.MatchString(text),
 	}
 	// one pass: every "numeral + unit" in the text sets the bits of the
@@ -379,6 +389,8 @@ func (w want) prefersFacts(f facts) bool {
 		return f.phone
 	case wantDate:
 		return f.date
+	case wantFreq:
+		return f.freq
 	case wantNumber:
 		if w.unit != "" {
 			i := sort.SearchStrings(unitOrder, w.unit)
@@ -398,6 +410,8 @@ func (w want) satisfiedBy(text string) bool {
 		return reHasDigits5.MatchString(text)
 	case wantDate:
 		return reHasDate.MatchString(text)
+	case wantFreq:
+		return reFrequency.MatchString(text)
 	case wantWho:
 		return true // a preference (see prefers), never a refusal
 	case wantList:
@@ -563,6 +577,9 @@ func (q *query) predicateCoverage(text string) float64 {
 	for _, u := range q.units {
 		if u.weight == 0 || !strings.Contains(pred, u.forms[0]) {
 			continue
+		}
+		if len(u.ids) > 0 && u.ids[0] >= 0 && len([]rune(u.forms[0])) == 1 {
+			continue // a common one-character verb (去, 帮, 给) says little
 		}
 		all += u.weight
 		for _, f := range u.forms {

@@ -330,3 +330,31 @@ func TestSizeAndWhichCues(t *testing.T) {
 		t.Error("平方米 taken for a distance")
 	}
 }
+
+// 多久一次 asks how often: a passage without a frequency or a span does not
+// answer it.
+func TestFrequencyQuestions(t *testing.T) {
+	w := wantOf("扶贫资金审计多久一次")
+	if w.kind != wantFreq {
+		t.Fatalf("多久一次: %+v", w)
+	}
+	for text, ok := range map[string]bool{
+		"实行一月一调度,一季一督查,半年一讲评": true,
+		"第二季度中26户未脱贫户均已开展月走访": true,
+		"坚持扶贫项目实施半月调度机制":      true,
+		"集中整治30天": true,
+		"存在贷款利息一次性扣除现象,监管、审计没有跟上": false,
+	} {
+		if w.satisfiedBy(text) != ok || w.prefersFacts(factsOf(text)) != ok {
+			t.Errorf("%s: want %v", text, ok)
+		}
+	}
+}
+
+// A common one-character verb (去, 帮) alone is no predicate to check.
+func TestOneCharacterPredicateIsIgnored(t *testing.T) {
+	q := mustDefault(t).prepare("这次走访稳定脱贫户也要去吗")
+	if got := q.predicateCoverage(""); got != 1 {
+		t.Errorf("predicate 去 counted: %.2f", got)
+	}
+}
