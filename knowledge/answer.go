@@ -326,8 +326,9 @@ func (b *Base) compose(chosen []candidate, whole bool) ([]Source, string) {
 	used := 0
 	for _, p := range order {
 		s := byPassage[p]
-		// a sentence under ~30 characters rarely stands alone: add the next
-		if n := utf8.RuneCountInString(strings.Join(p.Sentences[s.lo:s.hi+1], "")); n < 30 && s.hi+1 < len(p.Sentences) {
+		// a sentence under ~60 characters rarely answers alone (the figure
+		// or the name is often in the next): add the next
+		if n := utf8.RuneCountInString(strings.Join(p.Sentences[s.lo:s.hi+1], "")); n < 60 && s.hi+1 < len(p.Sentences) {
 			s.hi++
 		}
 		// a how-to question gets the procedure that follows, as far as the

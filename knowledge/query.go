@@ -57,6 +57,9 @@ type want struct {
 	// count is, for a list question that says how many (哪四种, 哪三样),
 	// that number; 0 when it does not say.
 	count int
+	// soft: the unit was read from the noun counted (多少帮扶干部 → 人), so
+	// it ranks sentences but any figure answers ("4.9万建档立卡贫困人口")
+	soft bool
 }
 
 var (
@@ -158,11 +161,28 @@ func wantOf(q string) want {
 			continue // a bare 几 (走那几步) asks which ones
 		} else if strings.HasPrefix(rest, "多少") && (reMoneyNoun.MatchString(lastRunes(q[:loc[0]], 10)) || reMoneyNoun.MatchString(firstRunes(rest[len("多少"):], 3))) {
 			w.unit = "钱" // 工资多少, 补贴标准一个月多少, 多少奖励: an amount of money
+		} else if strings.HasPrefix(rest, "多少") {
+			w.unit = countedNoun(firstRunes(rest[len("多少"):], 6)) // 多少帮扶干部: people
+			w.soft = w.unit != ""
 		}
 		best, at = w, loc[0]
 	}
 	return best
 }
+
+// countedNoun is the unit that counts what follows 多少: 户 for households,
+// 人 for people (干部, 党员, 劳动力), "" when it names neither.
+func countedNoun(after string) string {
+	switch {
+	case strings.Contains(after, "户"):
+		return "户"
+	case rePeopleNoun.MatchString(after):
+		return "人"
+	}
+	return ""
+}
+
+var rePeopleNoun = regexp.MustCompile(`人|干部|党员|劳力|学生|群众|队员|书记|医生`)
 
 // sizeQuestion reads 多大面积, 多远, 多高, 多重 at the start of rest: the
 // measure whose units answer it ("" for a 多大 that names none), and
@@ -272,6 +292,9 @@ func (w want) prefers(text string) bool {
 	}
 	if w.kind == wantList {
 		return !reDutyLine.MatchString(text) && reEnumeration.MatchString(text)
+	}
+	if w.kind == wantNumber && w.soft {
+		return unitRes[w.unit].MatchString(text)
 	}
 	return w.kind != wantAny && w.satisfiedBy(text)
 }
@@ -417,7 +440,7 @@ func (w want) satisfiedBy(text string) bool {
 	case wantList:
 		return reEnumeration.MatchString(text)
 	case wantNumber:
-		if re, ok := unitRes[w.unit]; ok {
+		if re, ok := unitRes[w.unit]; ok && !w.soft {
 			return re.MatchString(text)
 		}
 		return reAnyNumber.MatchString(text)

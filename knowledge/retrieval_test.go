@@ -358,3 +358,20 @@ func TestOneCharacterPredicateIsIgnored(t *testing.T) {
 		t.Errorf("predicate 去 counted: %.2f", got)
 	}
 }
+
+// 多少 + a counted noun prefers figures in its unit, but any figure answers.
+func TestCountedNounIsASoftUnit(t *testing.T) {
+	w := wantOf("全镇有多少帮扶干部")
+	if w.kind != wantNumber || w.unit != "人" || !w.soft {
+		t.Fatalf("多少帮扶干部: %+v", w)
+	}
+	if !w.prefersFacts(factsOf("全镇共有帮扶干部271人")) || w.prefersFacts(factsOf("开展1次帮扶走访")) {
+		t.Error("the counted noun does not rank figures")
+	}
+	if !w.satisfiedBy("聚焦180个重点村、4.9万建档立卡贫困人口") {
+		t.Error("a figure written before its noun refused")
+	}
+	if u := wantOf("全县有多少贫困户").unit; u != "户" {
+		t.Errorf("多少贫困户: unit %q", u)
+	}
+}
