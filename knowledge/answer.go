@@ -200,6 +200,12 @@ func (b *Base) answer(question string) Answer {
 // those.
 const predicateWeight = 0.3
 
+// phraseWeight is how much the share of the question's three-character
+// runs found verbatim adds to a passage's rerank score: 工作手册 as typed
+// beats 工作 … 手册 apart. Measured over the check sets, 0.1 helps and 0.2
+// and 0.3 help the same.
+var phraseWeight = 0.2
+
 // rerankPool is how many passages BM25 hands to the reranker.
 var rerankPool = 30
 
@@ -215,7 +221,7 @@ func (b *Base) rerank(q *query, hits []hit) []hit {
 	out := make([]hit, len(hits))
 	for i, h := range hits {
 		p := b.passages[h.doc]
-		out[i] = hit{doc: h.doc, score: (1-rerankCovWeight)*h.score/top + rerankCovWeight*q.passageCoverage(p)}
+		out[i] = hit{doc: h.doc, score: (1-rerankCovWeight)*h.score/top + rerankCovWeight*q.passageCoverage(p) + phraseWeight*q.phraseCoverage(p.normEvidence)}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out

@@ -618,6 +618,21 @@ func (q *query) predicateCoverage(text string) float64 {
 	return got / all
 }
 
+// phraseCoverage is the share of q's trigrams that text holds (0 when the
+// question has none).
+func (q *query) phraseCoverage(text string) float64 {
+	if len(q.trigrams) == 0 {
+		return 0
+	}
+	n := 0
+	for _, t := range q.trigrams {
+		if strings.Contains(text, t) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(q.trigrams))
+}
+
 // passageCoverage is q.coverage(p.normEvidence), computed from p's term
 // masks where it can (a term form is looked up, not searched for).
 func (q *query) passageCoverage(p *Passage) float64 {
@@ -657,6 +672,9 @@ type query struct {
 	terms map[string]float64 // retrieval terms and their weights
 	units []unit
 	fixes map[string]string // typo repairs made: typed bigram → repaired
+	// trigrams are the three-character runs of the typed content: a
+	// passage that has them has the question's words in its order
+	trigrams []string
 }
 
 // analyse turns a question into retrieval terms and content units.
@@ -738,6 +756,15 @@ func (b *Base) analyse(question string) *query {
 		i++
 	}
 	endSeg()
+	// Trigrams of the typed content, for phrase matching.
+	for _, sg := range segs {
+		rs := []rune(sg)
+		for i := 0; i+3 <= len(rs); i++ {
+			if allHan(string(rs[i : i+3])) {
+				q.trigrams = append(q.trigrams, string(rs[i:i+3]))
+			}
+		}
+	}
 	// Pass 2: retrieval terms and units from the content segments.
 	covered := map[string]bool{}
 	for _, u := range q.units {

@@ -375,3 +375,20 @@ func TestCountedNounIsASoftUnit(t *testing.T) {
 		t.Errorf("多少贫困户: unit %q", u)
 	}
 }
+
+// The question's words in its order (工作手册) count for more than the same
+// words apart (工作 … 手册 … 手册).
+func TestPhrasesInOrderRankHigher(t *testing.T) {
+	b := loadOnly(t, MemFS{
+		"a.txt": []byte("一、资料\n按照精准管理手册填写说明,补齐工作资料,发放精准管理手册,按时填写管理手册中帮扶措施表。\n" +
+			"二、宣传\n印发《脱贫攻坚工作手册》到乡村两级干部,做到人手一册。" + strings.Repeat("要建立扶贫微信宣传平台,办好简报,扩大宣传覆盖面。", 3) + "\n三、其他\n落实教育资助政策。\n四、住房\n危房改造补助资金全额落实到户。\n"),
+	})
+	q := b.prepare("工作手册发给谁")
+	if q.phraseCoverage(Normalize("印发《脱贫攻坚工作手册》")) < 0.6 || q.phraseCoverage(Normalize("工作资料和管理手册")) != 0 {
+		t.Fatalf("trigrams %v", q.trigrams)
+	}
+	hits := b.rerank(q, b.ix.search(q.terms, rerankPool))
+	if got := b.passages[hits[0].doc].Text; !strings.Contains(got, "人手一册") {
+		t.Errorf("first after rerank: %s", got)
+	}
+}
