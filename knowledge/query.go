@@ -159,7 +159,7 @@ func wantOf(q string) want {
 			}
 		} else if strings.HasPrefix(rest, "几") {
 			continue // a bare 几 (走那几步) asks which ones
-		} else if strings.HasPrefix(rest, "多少") && (reMoneyNoun.MatchString(lastRunes(q[:loc[0]], 10)) || reMoneyNoun.MatchString(firstRunes(rest[len("多少"):], 3))) {
+		} else if strings.HasPrefix(rest, "多少") && (reMoneyNoun.MatchString(lastRunes(q[:loc[0]], 10)) || reMoneyNoun.MatchString(firstRunes(rest[len("多少"):], 3)) || reMoneyVerb.MatchString(q[:loc[0]])) {
 			w.unit = "钱" // 工资多少, 补贴标准一个月多少, 多少奖励: an amount of money
 		} else if strings.HasPrefix(rest, "多少") {
 			w.unit = countedNoun(firstRunes(rest[len("多少"):], 6)) // 多少帮扶干部: people
@@ -215,6 +215,9 @@ func firstRunes(s string, n int) string {
 	}
 	return string(rs)
 }
+
+// reMoneyVerb: 补多少, 赔多少, 罚多少 ask for money.
+var reMoneyVerb = regexp.MustCompile(`(?:补|赔|罚)$`)
 
 // lastRunes is the last n runes of s.
 func lastRunes(s string, n int) string {

@@ -278,6 +278,7 @@ func TestMoreMoneyAndDateCues(t *testing.T) {
 		"扶贫车间招一个贫困户能拿多少奖励": "钱",
 		"村干部的补贴标准一个月多少":    "钱",
 		"贫困户盖新房能贷多少款":      "钱",
+		"贫困户养羊一只补多少":       "钱",
 	} {
 		if w := wantOf(q); w.kind != wantNumber || w.unit != unit {
 			t.Errorf("%s: %+v", q, w)
