@@ -4,6 +4,7 @@ import (
 	"math"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -285,7 +286,7 @@ var (
 var reEnumeration = regexp.MustCompile(`“[^”]{1,12}”“[^”]{1,12}”“|[^、,;。]{1,20}、[^、,;。]{1,20}、|[^、,;。]{1,30}、[^、,;。]{1,30}(和|及|以及|等)|一是.*二是|[(（]1[)）].*[(（]2[)）]|①.*②|1[、.].*2[、.]`)
 
 // reActor matches a sentence that names who does something.
-var reActor = regexp.MustCompile(`由.{1,24}(负责|牵头|组织|比对|核实|审核|审定|确定)|牵头|负责人|指挥长|组长|责任单位|责任人|成员`)
+var reActor = regexp.MustCompile(`由.{1,24}(负责|牵头|组织|比对|核实|审核|审定|确定|追责|问责|查处|实施|办理|审批)|牵头|负责人|指挥长|组长|责任单位|责任人|成员`)
 
 // prefers reports whether text looks like the kind of sentence the question
 // asks for; it ranks sentences and never refuses.
@@ -842,7 +843,7 @@ var typoQuestionWords = strings.NewReplacer("那些", "哪些", "那几", "哪�
 // repaired question is analysed again, so that synonyms and stop words see
 // the words as meant (懂态调整 → 动态调整, a synonym of 动态管理).
 func (b *Base) prepare(question string) *query {
-	q := b.analyse(question)
+	q := b.analyse(arabicAmounts(Normalize(question)))
 	if len(q.fixes) > 0 {
 		typed := make([]string, 0, len(q.fixes))
 		for t := range q.fixes {
@@ -878,6 +879,77 @@ func (b *Base) joinSplitWords(s string) string {
 		out = append(out, rs[i])
 	}
 	return string(out)
+}
+
+// reChineseAmount finds an amount written in Chinese numerals that the
+// documents would write in digits: one with a place value (二十天, 四千块) or
+// one of money, age or area (五块钱, 六十岁).
+var reChineseAmount = regexp.MustCompile(`([零一二两三四五六七八九十百千万]+)(块钱|块|元|天|岁|亩|户|人|名|个月|年|万元)`)
+
+// reDigitsKuai finds 块 (colloquial for 元) after digits.
+var reDigitsKuai = regexp.MustCompile(`(\d)块钱?`)
+
+// arabicAmounts rewrites amounts as the documents write them: 四千块 →
+// 4000元, 二十天 → 20天, 5块钱 → 5元. Set phrases (五个一批, 一户一方案,
+// 两不愁) have no place value and no such unit, and stay.
+func arabicAmounts(s string) string {
+	s = reChineseAmount.ReplaceAllStringFunc(s, func(m string) string {
+		sub := reChineseAmount.FindStringSubmatch(m)
+		num, unit := sub[1], sub[2]
+		placed := strings.ContainsAny(num, "十百千万")
+		money := unit == "块钱" || unit == "块" || unit == "元" || unit == "万元" || unit == "岁" || unit == "亩"
+		if !placed && !money {
+			return m
+		}
+		v, ok := chineseNumber(num)
+		if !ok {
+			return m
+		}
+		if unit == "块钱" || unit == "块" {
+			unit = "元"
+		}
+		return strconv.Itoa(v) + unit
+	})
+	return reDigitsKuai.ReplaceAllString(s, "${1}元")
+}
+
+// chineseNumber reads a Chinese numeral: 二十 = 20, 三百五十 = 350,
+// 两千五 = 2500 (a trailing digit counts in the next lower place), 一万二 =
+// 12000.
+func chineseNumber(s string) (int, bool) {
+	digits := map[rune]int{'零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+	places := map[rune]int{'十': 10, '百': 100, '千': 1000}
+	total, section, num, last := 0, 0, -1, 0
+	for _, r := range s {
+		if d, ok := digits[r]; ok {
+			num = d
+			continue
+		}
+		if p, ok := places[r]; ok {
+			if num < 0 {
+				num = 1 // 十 = 10
+			}
+			section += num * p
+			num, last = -1, p
+			continue
+		}
+		if r == '万' {
+			if num > 0 {
+				section += num
+			}
+			total += section * 10000
+			section, num, last = 0, -1, 10000
+			continue
+		}
+		return 0, false
+	}
+	if num > 0 {
+		if last >= 10 {
+			num *= last / 10 // 两千五: the 五 is 500
+		}
+		section += num
+	}
+	return total + section, total+section > 0
 }
 
 // particles are stop characters that never start or end a content word.

@@ -393,3 +393,26 @@ func TestPhrasesInOrderRankHigher(t *testing.T) {
 		t.Errorf("first after rerank: %s", got)
 	}
 }
+
+func TestChineseAmounts(t *testing.T) {
+	for in, want := range map[string]int{"二十": 20, "十": 10, "十五": 15, "三百五十": 350, "两千五": 2500, "四千": 4000, "一万二": 12000, "一万": 10000, "两万": 20000} {
+		if got, ok := chineseNumber(in); !ok || got != want {
+			t.Errorf("%s = %d, want %d", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"收入达不到四千块算不算脱贫": "收入达不到4000元算不算脱贫",
+		"每月驻村不少于二十天":    "每月驻村不少于20天",
+		"一个人给5块钱":       "一个人给5元",
+		"五个一批是啥":        "五个一批是啥",
+		"一户一方案":         "一户一方案",
+		"两不愁三保障":        "两不愁三保障",
+	} {
+		if got := arabicAmounts(in); got != want {
+			t.Errorf("%s → %s, want %s", in, got, want)
+		}
+	}
+	if a := mustDefault(t).WithMinConfidence(-1).Answer("贫困户收入达不到四千块算不算脱贫"); !strings.Contains(a.Text, "4000元") {
+		t.Errorf("四千块 did not find 4000元:\n%s", a.Text)
+	}
+}
