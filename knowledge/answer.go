@@ -114,7 +114,7 @@ func (b *Base) answer(question string) Answer {
 		covs := q.sentenceCoverage(p)
 		for i := range p.Sentences {
 			sc := sentCovWeight*covs[i] + (1-sentCovWeight)*rel
-			if q.want.prefersFacts(p.sentFacts[i]) {
+			if q.want.prefersSentence(p, i) {
 				sc += preferBonus
 			}
 			if utf8.RuneCountInString(p.normSentences[i]) < 6 {
@@ -127,12 +127,12 @@ func (b *Base) answer(question string) Answer {
 	// When the question asks for a kind of fact (an actor, a list, a
 	// figure), a nearly-as-good sentence that has it leads over one that
 	// does not.
-	if q.want.kind != wantAny && !q.want.prefersFacts(cands[0].p.sentFacts[cands[0].i]) {
+	if q.want.kind != wantAny && !q.want.prefersSentence(cands[0].p, cands[0].i) {
 		for k, c := range cands[1:] {
 			if c.score < typedLeadMargin*cands[0].score {
 				break
 			}
-			if q.want.prefersFacts(c.p.sentFacts[c.i]) {
+			if q.want.prefersSentence(c.p, c.i) {
 				cands[0], cands[k+1] = cands[k+1], cands[0]
 				break
 			}
@@ -159,7 +159,7 @@ func (b *Base) answer(question string) Answer {
 	// best sentence that has it joins them.
 	if (q.want.kind == wantDate || q.want.kind == wantPhone) && !q.want.satisfiedBy(quotedText(chosen)) {
 		for _, c := range cands {
-			if c.p == best.p && q.want.prefersFacts(c.p.sentFacts[c.i]) {
+			if c.p == best.p && q.want.prefersSentence(c.p, c.i) {
 				chosen = append(chosen, c)
 				break
 			}

@@ -302,7 +302,7 @@ func TestConcurrentAnswers(t *testing.T) {
 // they replace, for every sentence of the corpus and every kind of question.
 func TestPrecomputedFactsMatchTheRegexps(t *testing.T) {
 	b := mustDefault(t)
-	wants := []want{{kind: wantWho}, {kind: wantList}, {kind: wantPhone}, {kind: wantDate}, {kind: wantNumber}, {kind: wantFreq}}
+	wants := []want{{kind: wantWho}, {kind: wantList}, {kind: wantPhone}, {kind: wantDate}, {kind: wantNumber}}
 	for _, u := range unitOrder {
 		wants = append(wants, want{kind: wantNumber, unit: u})
 	}

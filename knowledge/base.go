@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -287,25 +289,33 @@ func (b *Base) FAQCount() int { return len(b.faq) }
 
 // buildTermMasks records which sentences contain each index term.
 func (p *Passage) buildTermMasks(ix *index) {
-	if len(p.normSentences) > 64 {
+	if len(p.normSentences) > 63 {
 		return
 	}
 	var pairs []termMask // one per (term, sentence), merged below
-	for i, ns := range p.normSentences {
+	var buf []byte
+	texts := append(append([]string(nil), p.normSentences...), p.normContext)
+	for i, ns := range texts {
+		bit := uint64(1) << i
+		if i == len(p.normSentences) {
+			bit = ctxBit // the heading path and title
+		}
 		for _, seg := range segments(ns) {
 			for k, a := range seg {
 				if id, ok := ix.terms[a]; ok {
-					pairs = append(pairs, termMask{id, 1 << i})
+					pairs = append(pairs, termMask{id, bit})
 				}
 				if k+1 < len(seg) {
-					if id, ok := ix.terms[a+seg[k+1]]; ok {
-						pairs = append(pairs, termMask{id, 1 << i})
+					// the bigram key in a reused buffer: no allocation per lookup
+					buf = append(append(buf[:0], a...), seg[k+1]...)
+					if id, ok := ix.terms[string(buf)]; ok {
+						pairs = append(pairs, termMask{id, bit})
 					}
 				}
 			}
 		}
 	}
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].id < pairs[j].id })
+	slices.SortFunc(pairs, func(a, b termMask) int { return cmp.Compare(a.id, b.id) })
 	out := pairs[:0]
 	for _, tm := range pairs {
 		if n := len(out); n > 0 && out[n-1].id == tm.id {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Weights of the terms a question contributes to retrieval.
@@ -281,9 +282,45 @@ var (
 	reLastItemJoin = regexp.MustCompile(`、[^和及与]{1,20}(和|及|以及|与)[^和及与]{1,20}$`)
 )
 
-// reEnumeration matches text that enumerates: items joined by 、 or
-// "一是…二是…", "(1)…(2)…" and the like.
-var reEnumeration = regexp.MustCompile(`“[^”]{1,12}”“[^”]{1,12}”“|[^、,;。]{1,20}、[^、,;。]{1,20}、|[^、,;。]{1,30}、[^、,;。]{1,30}(和|及|以及|等)|一是.*二是|[(（]1[)）].*[(（]2[)）]|①.*②|1[、.].*2[、.]`)
+// enumerates reports whether text enumerates: three quoted items side by
+// side, a clause with two 、 between short items, one 、 and then 和/及/等,
+// or numbered items (一是…二是, (1)…(2), ①…②, 1、…2、). It is written out
+// rather than as one regular expression: it runs on every sentence when the
+// knowledge base is built.
+func enumerates(text string) bool {
+	if strings.Contains(text, "”“") && reQuotedThree.MatchString(text) {
+		return true
+	}
+	if strings.Contains(text, "、") {
+		for _, clause := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || r == '。' || r == '，' || r == '；' }) {
+			items := strings.Split(clause, "、")
+			for k := 1; k+1 < len(items); k++ { // two 、 around a short item
+				if n := utf8.RuneCountInString(items[k]); n >= 1 && n <= 20 && items[k-1] != "" && items[k+1] != "" {
+					return true
+				}
+			}
+			for k := 1; k < len(items); k++ { // A、B和C, A、B等
+				if items[k-1] != "" && reJoinAfter.MatchString(items[k]) {
+					return true
+				}
+			}
+		}
+	}
+	return ordered(text, "一是", "二是") || ordered(text, "(1)", "(2)") || ordered(text, "（1）", "（2）") ||
+		ordered(text, "①", "②") || reNumberedItems.MatchString(text)
+}
+
+var (
+	reQuotedThree   = regexp.MustCompile(`“[^”]{1,12}”“[^”]{1,12}”“`)
+	reJoinAfter     = regexp.MustCompile(`^[^、,;。]{1,30}?(和|及|以及|等)`)
+	reNumberedItems = regexp.MustCompile(`1[、.].*2[、.]`)
+)
+
+// ordered reports whether a occurs in text and b after it.
+func ordered(text, a, b string) bool {
+	i := strings.Index(text, a)
+	return i >= 0 && strings.Contains(text[i+len(a):], b)
+}
 
 // reActor matches a sentence that names who does something.
 var reActor = regexp.MustCompile(`由.{1,24}(负责|牵头|组织|比对|核实|审核|审定|确定|追责|问责|查处|实施|办理|审批)|牵头|负责人|指挥长|组长|责任单位|责任人|成员`)
@@ -295,7 +332,7 @@ func (w want) prefers(text string) bool {
 		return reActor.MatchString(text)
 	}
 	if w.kind == wantList {
-		return !reDutyLine.MatchString(text) && reEnumeration.MatchString(text)
+		return !reDutyLine.MatchString(text) && enumerates(text)
 	}
 	if w.kind == wantNumber && w.soft {
 		return unitRes[w.unit].MatchString(text)
@@ -306,10 +343,10 @@ func (w want) prefers(text string) bool {
 // facts are what a sentence offers, computed once when the base is built
 // (the same regular expressions as satisfiedBy, so results are identical).
 type facts struct {
-	phone, date, anyNumber, enumeration, actor, freq bool
-	items                                            int    // enumerationItems
-	dutyLine                                         bool   // "(责任单位:…)": who does it
-	units                                            uint32 // bit i: unitOrder[i] satisfied
+	phone, date, anyNumber, enumeration, actor bool
+	items                                      int    // enumerationItems
+	dutyLine                                   bool   // "(责任单位:…)": who does it
+	units                                      uint32 // bit i: unitOrder[i] satisfied
 }
 
 // unitOrder fixes a bit for each unit a question may ask for.
@@ -329,10 +366,9 @@ func factsOf(text string) facts {
 		anyNumber: reAnyNumber.MatchString(text),
 		// the cheap tests first: most sentences have none of the
 		// characters these expressions need
-		enumeration: strings.ContainsAny(text, "、是1①“") && reEnumeration.MatchString(text),
+		enumeration: enumerates(text),
 		items:       enumerationItems(text),
 		dutyLine:    reDutyLine.MatchString(text),
-		freq:        reFrequency.MatchString(text),
 		actor:       strings.ContainsAny(text, "由牵负指组责成") && reActor.MatchString(text),
 	}
 	// one pass: every "numeral + unit" in the text sets the bits of the
@@ -399,6 +435,16 @@ var unitBitsFor = func() map[string]uint32 {
 	return m
 }()
 
+// prefersSentence is prefers for sentence i of p: on the precomputed facts,
+// or for the rare question that asks how often, on the text itself (a
+// frequency is not worth matching in every sentence at build time).
+func (w want) prefersSentence(p *Passage, i int) bool {
+	if w.kind == wantFreq {
+		return reFrequency.MatchString(p.Sentences[i])
+	}
+	return w.prefersFacts(p.sentFacts[i])
+}
+
 // prefersFacts is prefers on precomputed facts.
 func (w want) prefersFacts(f facts) bool {
 	switch w.kind {
@@ -416,8 +462,6 @@ func (w want) prefersFacts(f facts) bool {
 		return f.phone
 	case wantDate:
 		return f.date
-	case wantFreq:
-		return f.freq
 	case wantNumber:
 		if w.unit != "" {
 			i := sort.SearchStrings(unitOrder, w.unit)
@@ -442,7 +486,7 @@ func (w want) satisfiedBy(text string) bool {
 	case wantWho:
 		return true // a preference (see prefers), never a refusal
 	case wantList:
-		return reEnumeration.MatchString(text)
+		return enumerates(text)
 	case wantNumber:
 		if re, ok := unitRes[w.unit]; ok && !w.soft {
 			return re.MatchString(text)
@@ -548,11 +592,16 @@ func (q *query) sentenceCoverage(p *Passage) []float64 {
 						mask |= 1 << s
 					}
 				}
+				if !inCtx && strings.Contains(p.normContext, f) {
+					inCtx = true
+				}
 			default:
-				mask |= p.sentencesWith(id)
+				m := p.sentencesWith(id)
+				mask |= m
+				inCtx = inCtx || m&ctxBit != 0
 			}
-			if !inCtx && strings.Contains(p.normContext, f) {
-				inCtx = true
+			if id := u.ids[i]; id == formAbsent && !inCtx && strings.Contains(p.normContext, f) {
+				inCtx = true // a title word the index does not hold
 			}
 		}
 		for s := 0; s < n; s++ {
@@ -650,12 +699,11 @@ func (q *query) passageCoverage(p *Passage) float64 {
 			var in bool
 			switch id := u.ids[i]; {
 			case id == formAbsent:
+				in = strings.Contains(p.normContext, f) // a title word the index does not hold
 			case id == formNotTerm:
 				in = strings.Contains(p.normEvidence, f)
 			default:
-				// the masks cover the sentences; the heading path and title
-				// are searched
-				in = p.sentencesWith(id) != 0 || strings.Contains(p.normContext, f)
+				in = p.sentencesWith(id) != 0 // sentences, heading path and title
 			}
 			if in {
 				got += u.weight

@@ -346,7 +346,8 @@ func TestFrequencyQuestions(t *testing.T) {
 		"集中整治30天": true,
 		"存在贷款利息一次性扣除现象,监管、审计没有跟上": false,
 	} {
-		if w.satisfiedBy(text) != ok || w.prefersFacts(factsOf(text)) != ok {
+		p := &Passage{Sentences: []string{text}}
+		if w.satisfiedBy(text) != ok || w.prefersSentence(p, 0) != ok {
 			t.Errorf("%s: want %v", text, ok)
 		}
 	}

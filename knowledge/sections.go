@@ -22,7 +22,8 @@ type Passage struct {
 	normEvidence  string   // Normalize of text, path and title: what must cover a question
 	sentFacts     []facts  // facts of each sentence
 	// termMasks lists, by term id, which sentences (bit i) contain each
-	// index term; nil when the passage has more than 64 sentences.
+	// index term, and ctxBit when the heading path or title does; nil when
+	// the passage has more than 63 sentences.
 	termMasks []termMask
 }
 
@@ -30,6 +31,9 @@ type termMask struct {
 	id   int32
 	mask uint64
 }
+
+// ctxBit marks a term of a passage's heading path or title in its masks.
+const ctxBit = uint64(1) << 63
 
 // sentencesWith returns the bitmask of sentences containing term id.
 func (p *Passage) sentencesWith(id int32) uint64 {
