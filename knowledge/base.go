@@ -225,6 +225,9 @@ func (b *Base) finish() {
 	}
 	b.cache = newAnswerCache(answerCacheSize)
 	b.ix = buildIndex(b.passages)
+	for _, d := range b.docs {
+		b.ix.titles = append(b.ix.titles, Normalize(d.Title))
+	}
 	for _, p := range b.passages {
 		p.buildTermMasks(b.ix)
 	}

@@ -27,6 +27,8 @@ type index struct {
 	avgLen   float32
 	n        int
 	scratch  sync.Pool // *[]float32 of length n
+	// titles are the normalised document titles, which are not indexed
+	titles []string
 }
 
 // indexText is what a passage contributes to the index: its heading path and

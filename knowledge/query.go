@@ -509,6 +509,13 @@ type unit struct {
 	// term (a character or bigram): formNotTerm when it is longer (checked
 	// by substring), formAbsent when no passage has it.
 	ids []int32
+	// titled[i]: a formAbsent forms[i] occurs in some document title (the
+	// title is not indexed); bigrams[i]: the index ids of the bigrams of a
+	// longer Han form, all of which a passage must hold before it is
+	// searched for the form (nil when some bigram is in no passage, which
+	// makes the form as good as absent)
+	titled  []bool
+	bigrams [][]int32
 }
 
 const (
@@ -549,12 +556,34 @@ func (q *query) resolveForms(ix *index) {
 			u.weight *= idfMix + (1-idfMix)*m
 		}
 		u.ids = make([]int32, len(u.forms))
+		u.titled = make([]bool, len(u.forms))
+		u.bigrams = make([][]int32, len(u.forms))
 		for i, f := range u.forms {
+			for _, t := range ix.titles {
+				if strings.Contains(t, f) {
+					u.titled[i] = true
+					break
+				}
+			}
 			// only Han characters and bigrams: "17年" must still match
 			// inside "2017年", which the term "2017" would not
 			segs := segments(f)
 			if len(segs) != 1 || len(segs[0]) > 2 || strings.Join(segs[0], "") != f || !allHan(f) {
 				u.ids[i] = formNotTerm
+				if allHan(f) {
+					rs := []rune(f)
+					ids := make([]int32, 0, len(rs)-1)
+					for j := 0; j+1 < len(rs); j++ {
+						id, ok := ix.terms[string(rs[j:j+2])]
+						if !ok {
+							ids = nil
+							u.ids[i] = formAbsent
+							break
+						}
+						ids = append(ids, id)
+					}
+					u.bigrams[i] = ids
+				}
 				continue
 			}
 			if id, ok := ix.terms[f]; ok {
@@ -587,6 +616,9 @@ func (q *query) sentenceCoverage(p *Passage) []float64 {
 			switch id := u.ids[i]; id {
 			case formAbsent:
 			case formNotTerm:
+				if !p.holdsAll(u.bigrams[i]) {
+					continue
+				}
 				for s, ns := range p.normSentences {
 					if strings.Contains(ns, f) {
 						mask |= 1 << s
@@ -600,7 +632,7 @@ func (q *query) sentenceCoverage(p *Passage) []float64 {
 				mask |= m
 				inCtx = inCtx || m&ctxBit != 0
 			}
-			if id := u.ids[i]; id == formAbsent && !inCtx && strings.Contains(p.normContext, f) {
+			if id := u.ids[i]; id == formAbsent && u.titled[i] && !inCtx && strings.Contains(p.normContext, f) {
 				inCtx = true // a title word the index does not hold
 			}
 		}
@@ -699,9 +731,9 @@ func (q *query) passageCoverage(p *Passage) float64 {
 			var in bool
 			switch id := u.ids[i]; {
 			case id == formAbsent:
-				in = strings.Contains(p.normContext, f) // a title word the index does not hold
+				in = u.titled[i] && strings.Contains(p.normContext, f) // a title word the index does not hold
 			case id == formNotTerm:
-				in = strings.Contains(p.normEvidence, f)
+				in = p.holdsAll(u.bigrams[i]) && strings.Contains(p.normEvidence, f)
 			default:
 				in = p.sentencesWith(id) != 0 // sentences, heading path and title
 			}

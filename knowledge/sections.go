@@ -32,6 +32,20 @@ type termMask struct {
 	mask uint64
 }
 
+// holdsAll reports whether p holds every term of ids somewhere (a quick
+// test before a substring search).
+func (p *Passage) holdsAll(ids []int32) bool {
+	if p.termMasks == nil {
+		return true
+	}
+	for _, id := range ids {
+		if p.sentencesWith(id) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // ctxBit marks a term of a passage's heading path or title in its masks.
 const ctxBit = uint64(1) << 63
 
