@@ -60,7 +60,7 @@ func fuzzySounds(ch string) []string {
 }
 
 // chineseNumerals are never repaired.
-const chineseNumerals = "零一二两三四五六七八九十百千万亿"
+const chineseNumerals = "零一二两三四五六七八九十"
 
 func foldSound(s string) string {
 	for _, p := range [][2]string{{"zh", "z"}, {"ch", "c"}, {"sh", "s"}} {
