@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -42,6 +43,42 @@ func TestDevSetFloor(t *testing.T) {
 	}
 	if rep.OverLimit != 0 {
 		t.Errorf("%d answers over 2048 bytes", rep.OverLimit)
+	}
+}
+
+// The check sets (knowledge/testdata/qa-check*.jsonl) were written from the
+// corpus in other words than the dev set; their floors, a few points under
+// what they reach together (87.1% and 84.0%), keep a change tuned to the dev
+// set's wording from costing general performance unnoticed.
+const (
+	floorCheckFactHit = 0.84
+	floorCheckRefusal = 0.80
+)
+
+func TestCheckSetsFloor(t *testing.T) {
+	files, err := filepath.Glob("../../knowledge/testdata/qa-check*.jsonl")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("check sets: %v %v", files, err)
+	}
+	var items []evalItem
+	for _, f := range files {
+		it, err := readEvalFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, it...)
+	}
+	kb, _, err := knowledge.Load(knowledge.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := runEval(context.Background(), kb, items)
+	t.Logf("%d questions: fact-hit %.1f%%, refusal %.1f%%", len(items), 100*rep.FactHitRate, 100*rep.RefusalRate)
+	if rep.FactHitRate < floorCheckFactHit {
+		t.Errorf("fact-hit rate %.3f fell under the floor %.2f", rep.FactHitRate, floorCheckFactHit)
+	}
+	if rep.RefusalRate < floorCheckRefusal {
+		t.Errorf("refusal rate %.3f fell under the floor %.2f", rep.RefusalRate, floorCheckRefusal)
 	}
 }
 
