@@ -234,14 +234,13 @@ var reOrdinal = regexp.MustCompile(`^\s*[“"]?([一二三四五六七八九十]
 // run that follows (二是, 三是, … in order), read on into the next passages
 // under the same heading, or nil when there is no run of two items or more.
 func (b *Base) ordinalRun(p *Passage) []candidate {
-	const digits = "一二三四五六七八九十"
 	var run []candidate
 	lastItem, next := -1, 1
 	for q := p; q != nil; q = b.nextInSection(q) {
 		for i, sent := range q.Sentences {
 			m := reOrdinal.FindStringSubmatch(sent)
 			if m != nil {
-				switch n := strings.Index(digits, m[1])/len("一") + 1; {
+				switch n, _ := chineseNumber(m[1]); {
 				case n == 1 && next == 1:
 					next = 2
 				case next > 1 && n == next:

@@ -127,10 +127,7 @@ func wantOf(q string) want {
 	consider(reWantList, want{kind: wantList})
 	if best.kind == wantList {
 		if m := reListCount.FindStringSubmatch(q); m != nil {
-			best.count = strings.Index("一二三四五六七八九十", m[1])/len("一") + 1
-			if m[1] == "两" {
-				best.count = 2
-			}
+			best.count, _ = chineseNumber(m[1])
 		}
 	}
 	consider(reWantHow, want{kind: wantHow})
