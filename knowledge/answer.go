@@ -3,6 +3,7 @@ package knowledge
 import (
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -272,7 +273,7 @@ func (b *Base) nextInSection(p *Passage) *Passage {
 	if p.ID+1 >= len(b.passages) {
 		return nil
 	}
-	if n := b.passages[p.ID+1]; n.Doc == p.Doc && samePath(n.Path, p.Path) {
+	if n := b.passages[p.ID+1]; n.Doc == p.Doc && slices.Equal(n.Path, p.Path) {
 		return n
 	}
 	return nil

@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -220,7 +221,7 @@ const minPassageRunes = 40
 func mergeShortTails(ps []*Passage) []*Passage {
 	out := ps[:0]
 	for _, p := range ps {
-		if n := len(out); n > 0 && len([]rune(p.Text)) < minPassageRunes && samePath(out[n-1].Path, p.Path) {
+		if n := len(out); n > 0 && len([]rune(p.Text)) < minPassageRunes && slices.Equal(out[n-1].Path, p.Path) {
 			prev := out[n-1]
 			prev.Sentences = append(prev.Sentences, p.Sentences...)
 			prev.Text += p.Text
@@ -229,18 +230,6 @@ func mergeShortTails(ps []*Passage) []*Passage {
 		out = append(out, p)
 	}
 	return out
-}
-
-func samePath(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // splitSentences cuts a paragraph after 。！？；!? (keeping closing quotes
