@@ -98,12 +98,10 @@ func (b *Base) answer(question string) Answer {
 		return Answer{Answered: true, Text: render([]string{e.Answer}, []string{b.citeFAQ(e)}), Sources: []Source{src}, Score: sim, FAQ: e.ID}
 	}
 	q := b.prepare(question)
-	hits := b.ix.search(q.terms, rerankPool)
+	hits, top := b.retrieve(q)
 	if len(hits) == 0 {
 		return Answer{}
 	}
-	top := hits[0].score
-	hits = b.rerank(q, hits)
 	bestRank := hits[0].score
 	var cands []candidate
 	for rank, h := range hits {
@@ -213,6 +211,17 @@ var rerankPool = 30
 // rerankCovWeight is how much a passage's coverage of the question counts
 // against its BM25 score (relative to the best) when passages are reranked.
 var rerankCovWeight = 0.5
+
+// retrieve returns the rerankPool best passages for q in rerank order
+// (scores are rerank scores) and the best BM25 score among them, which
+// measures how strong the match is.
+func (b *Base) retrieve(q *query) (hits []hit, top float64) {
+	hits = b.ix.search(q.terms, rerankPool)
+	if len(hits) == 0 {
+		return nil, 0
+	}
+	return b.rerank(q, hits), hits[0].score
+}
 
 // rerank orders BM25 hits by a mix of their score relative to the best and
 // the share of the question's content their text covers; the returned

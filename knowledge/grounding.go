@@ -16,20 +16,16 @@ type Evidence struct {
 	Text     string
 }
 
-// Evidence returns the k passages that best match question, best first:
+// Evidence returns the k passages (at most rerankPool) that best match
+// question, best first, in the order the extractive answer reads them:
 // the material a model may write its answer from. FAQ entries are not
 // included (they answer on their own).
 func (b *Base) Evidence(question string, k int) []Evidence {
 	if strings.TrimSpace(question) == "" || k <= 0 {
 		return nil
 	}
-	q := b.prepare(question)
-	hits := b.ix.search(q.terms, max(k, rerankPool))
-	if len(hits) == 0 {
-		return nil
-	}
 	// the passages the extractive answer reads first
-	hits = b.rerank(q, hits)
+	hits, _ := b.retrieve(b.prepare(question))
 	if len(hits) > k {
 		hits = hits[:k]
 	}
