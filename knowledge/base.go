@@ -90,6 +90,7 @@ func Load(opts Options) (*Base, []Problem, error) {
 	if len(b.docs) == 0 {
 		return nil, problems, errors.New("knowledge: no documents loaded")
 	}
+	b.syn.addCountedKinds()
 	b.finish()
 	return b, problems, nil
 }
@@ -232,10 +233,6 @@ func (b *Base) finish() {
 		p.buildTermMasks(b.ix)
 	}
 	b.typo = newTypoModel(b.ix)
-	if !b.syn.counted {
-		b.syn.addCountedKinds()
-		b.syn.counted = true
-	}
 	// FAQ entries name a file; fill the title from it when left out.
 	for _, e := range b.faq {
 		if e.Title == "" {

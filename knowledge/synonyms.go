@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // synonyms holds curated groups of interchangeable words.
@@ -12,15 +13,11 @@ type synonyms struct {
 	groups  [][]string       // normalised members
 	byWord  map[string][]int // member → group indexes
 	longest int              // longest member in runes
-	counted bool             // addCountedKinds has run
 }
 
 // parseSynonyms reads one group per line, members separated by white space;
 // '#' starts a comment. Groups from several files are merged.
 func (s *synonyms) parse(name, text string) error {
-	if s.byWord == nil {
-		s.byWord = make(map[string][]int)
-	}
 	sc := bufio.NewScanner(strings.NewReader(text))
 	line := 0
 	for sc.Scan() {
@@ -36,33 +33,38 @@ func (s *synonyms) parse(name, text string) error {
 		if len(f) == 1 {
 			return fmt.Errorf("%s:%d: a synonym group needs at least two words", name, line)
 		}
-		g := len(s.groups)
-		var members []string
-		for _, w := range f {
-			w = Normalize(w)
-			members = append(members, w)
-			s.byWord[w] = append(s.byWord[w], g)
-			if n := len([]rune(w)); n > s.longest {
-				s.longest = n
-			}
-		}
-		s.groups = append(s.groups, members)
+		s.add(f)
 	}
 	return sc.Err()
+}
+
+// add adds one group of words (normalised here).
+func (s *synonyms) add(words []string) {
+	if s.byWord == nil {
+		s.byWord = make(map[string][]int)
+	}
+	g := len(s.groups)
+	members := make([]string, 0, len(words))
+	for _, w := range words {
+		w = Normalize(w)
+		members = append(members, w)
+		s.byWord[w] = append(s.byWord[w], g)
+		s.longest = max(s.longest, utf8.RuneCountInString(w))
+	}
+	s.groups = append(s.groups, members)
 }
 
 // addCountedKinds adds, for every numeral from 一 to 十, a group of the
 // classifiers that count kinds of things: a person who asks for 四种 means
 // what a document calls 四类 or 四项.
 func (s *synonyms) addCountedKinds() {
-	var b strings.Builder
-	for _, n := range strings.Split("一 二 两 三 四 五 六 七 八 九 十", " ") {
-		for _, c := range strings.Split("类 种 样 项 条", " ") {
-			b.WriteString(n + c + " ")
+	for _, n := range "一二两三四五六七八九十" {
+		var group []string
+		for _, c := range "类种样项条" {
+			group = append(group, string(n)+string(c))
 		}
-		b.WriteString("\n")
+		s.add(group)
 	}
-	_ = s.parse("(built in)", b.String())
 }
 
 // alternatives returns every member of every group that w belongs to,
