@@ -687,11 +687,8 @@ func (q *query) predicateCoverage(text string) float64 {
 			continue // a common one-character verb (去, 帮, 给) says little
 		}
 		all += u.weight
-		for _, f := range u.forms {
-			if strings.Contains(text, f) {
-				got += u.weight
-				break
-			}
+		if u.in(text) {
+			got += u.weight
 		}
 	}
 	if all == 0 {
@@ -1058,20 +1055,26 @@ func (q *query) coverage(texts ...string) float64 {
 	var got, all float64
 	for _, u := range q.units {
 		all += u.weight
-	forms:
-		for _, f := range u.forms {
-			for _, t := range texts {
-				if strings.Contains(t, f) {
-					got += u.weight
-					break forms
-				}
-			}
+		if u.in(texts...) {
+			got += u.weight
 		}
 	}
 	if all == 0 {
 		return 0
 	}
 	return got / all
+}
+
+// in reports whether any of u's forms occurs in any of texts.
+func (u *unit) in(texts ...string) bool {
+	for _, f := range u.forms {
+		for _, t := range texts {
+			if strings.Contains(t, f) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func allHan(s string) bool {
