@@ -38,6 +38,12 @@ type Sessions interface {
 	PutSession(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	// DeleteSession removes key; removing an absent key is not an error.
 	DeleteSession(ctx context.Context, key string) error
+	// IncrSession adds delta to a counter kept as a session and returns the
+	// new value, atomically across processes and instances. A counter that
+	// does not exist (or has expired) starts at 0 and expires ttl (> 0)
+	// after this call; later increments keep that expiry, so the counter
+	// counts within a fixed window. Rate limits and lockouts use it.
+	IncrSession(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
 }
 
 // IndexEntry is a secondary key of a record: Name is the index

@@ -182,6 +182,33 @@ func TestDamagedFilesAreNamedNotReplaced(t *testing.T) {
 			t.Fatalf("session before the torn line: %q %v", v, err)
 		}
 	})
+	// What a power loss leaves, then life goes on: start, write, stop,
+	// start again. Appending after the torn bytes used to glue the next
+	// record to them, and the second start failed with "damaged at line N".
+	t.Run("journal torn tail then more writes", func(t *testing.T) {
+		dir := t.TempDir()
+		s := mustOpen(t, dir)
+		s.PutSession(context.Background(), "before", []byte("1"), time.Hour)
+		s.Close()
+		f, _ := os.OpenFile(filepath.Join(dir, JournalFile), os.O_APPEND|os.O_WRONLY, 0)
+		f.WriteString("1234abcd P 99 a2V5") // half a line
+		f.Close()
+		s = mustOpen(t, dir)
+		if err := s.PutSession(context.Background(), "after", []byte("2"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		s, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatalf("second start after a torn tail: %v", err)
+		}
+		defer s.Close()
+		for k, want := range map[string]string{"before": "1", "after": "2"} {
+			if v, err := s.GetSession(context.Background(), k); err != nil || string(v) != want {
+				t.Fatalf("%s = %q %v", k, v, err)
+			}
+		}
+	})
 }
 
 func TestSecondProcessGetsAClearError(t *testing.T) {

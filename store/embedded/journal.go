@@ -86,6 +86,7 @@ func (j *journal) replay() error {
 	r := bufio.NewReaderSize(f, 1<<16)
 	now := j.now().UnixMilli()
 	lineNo := 0
+	var good int64 // bytes up to the end of the last good line
 	var pendingErr error
 	for {
 		line, err := r.ReadString('\n')
@@ -102,16 +103,25 @@ func (j *journal) replay() error {
 			// the damaged line was not the last one: real corruption
 			return pendingErr
 		}
-		j.size += int64(len(line))
 		key, e, del, perr := parseJournalLine(strings.TrimSuffix(line, "\n"))
 		if perr != nil {
 			pendingErr = fmt.Errorf("embedded store: %s is damaged at line %d (%v); move it aside to start without sessions and dedup marks", j.path, lineNo, perr)
 			continue
 		}
+		good += int64(len(line))
 		if del || e.exp <= now {
 			delete(j.m, key)
 		} else {
 			j.m[key] = e
+		}
+	}
+	j.size = good
+	// A torn or damaged last line was never acknowledged. Cut it off now:
+	// appending after it would glue the next record to it, and the start
+	// after that would find a damaged line that is no longer the last.
+	if st, err := f.Stat(); err == nil && st.Size() > good {
+		if err := os.Truncate(j.path, good); err != nil {
+			return fmt.Errorf("embedded store: cut the torn end off %s: %w", j.path, err)
 		}
 	}
 	return nil
@@ -292,6 +302,29 @@ func (j *journal) putIfAbsent(key string, val []byte, ttl time.Duration) (bool, 
 		return false, err
 	}
 	return true, nil
+}
+
+// incr adds delta to the decimal counter under key (absent or expired:
+// 0, expiring ttl from now; otherwise the expiry stays) and returns the
+// new value.
+func (j *journal) incr(key string, delta int64, ttl time.Duration) (int64, error) {
+	now := j.now()
+	j.mu.Lock()
+	if err := j.begin(); err != nil {
+		j.mu.Unlock()
+		return 0, err
+	}
+	e := jentry{exp: now.Add(ttl).UnixMilli()}
+	var v int64
+	if old, ok := j.m[key]; ok && old.exp > now.UnixMilli() {
+		v, _ = strconv.ParseInt(string(old.val), 10, 64)
+		e.exp = old.exp
+	}
+	v += delta
+	e.val = []byte(strconv.FormatInt(v, 10))
+	j.m[key] = e
+	j.mu.Unlock()
+	return v, j.write(journalLine('P', key, e))
 }
 
 func (j *journal) put(key string, val []byte, ttl time.Duration) error {

@@ -195,6 +195,14 @@ func (s *Store) DeleteSession(_ context.Context, key string) error {
 	return s.j.del("s\x00" + key)
 }
 
+// IncrSession implements handlers.Sessions.
+func (s *Store) IncrSession(_ context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
+	if ttl <= 0 {
+		return 0, errors.New("embedded store: IncrSession needs a ttl > 0")
+	}
+	return s.j.incr("s\x00"+key, delta, ttl)
+}
+
 // MarkSeenAndGet implements handlers.SeenLoader (two in-memory steps).
 func (s *Store) MarkSeenAndGet(ctx context.Context, seenKey string, ttl time.Duration, sessionKey string) (bool, []byte, error) {
 	first, err := s.MarkSeen(ctx, seenKey, ttl)

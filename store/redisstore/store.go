@@ -203,6 +203,28 @@ func (s *Store) DeleteSession(ctx context.Context, key string) error {
 	return wrap("delete session", s.c.Del(ctx, s.p+"sess:"+key).Err())
 }
 
+// incrWindow increments a counter and starts its expiry when the
+// increment created it, in one step.
+var incrWindow = redis.NewScript(`
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return v`)
+
+// IncrSession implements handlers.Sessions.
+func (s *Store) IncrSession(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
+	if ttl <= 0 {
+		return 0, errors.New("redis store: IncrSession needs a ttl > 0")
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	ms := ttl.Milliseconds()
+	if ms < 1 {
+		ms = 1
+	}
+	v, err := incrWindow.Run(ctx, s.c, []string{s.p + "sess:" + key}, delta, ms).Int64()
+	return v, wrap("incr session", err)
+}
+
 // Incr implements handlers.Counters.
 func (s *Store) Incr(ctx context.Context, key string, delta int64) (int64, error) {
 	ctx, cancel := s.ctx(ctx)

@@ -37,6 +37,8 @@ func Run(t *testing.T, factory Factory) {
 		{"MarkSeen", testMarkSeen},
 		{"MarkSeenConcurrent", testMarkSeenConcurrent},
 		{"Sessions", testSessions},
+		{"IncrSession", testIncrSession},
+		{"IncrSessionConcurrent", testIncrSessionConcurrent},
 		{"Records", testRecords},
 		{"RecordsIndexUpdate", testRecordsIndexUpdate},
 		{"RecordsRangeAndList", testRecordsRangeAndList},
@@ -148,6 +150,60 @@ func testSessions(t *testing.T, h Harness) {
 	}
 	if err := s.PutSession(ctx(), "x", []byte("v"), 0); err == nil {
 		t.Fatal("PutSession with ttl 0 accepted (it would never expire)")
+	}
+}
+
+func testIncrSession(t *testing.T, h Harness) {
+	s := h.Store
+	if got := mk[int64](t)(s.IncrSession(ctx(), "fail:a", 1, time.Second)); got != 1 {
+		t.Fatalf("first increment = %d, want 1", got)
+	}
+	h.Advance(600 * time.Millisecond)
+	if got := mk[int64](t)(s.IncrSession(ctx(), "fail:a", 2, time.Second)); got != 3 {
+		t.Fatalf("second increment = %d, want 3", got)
+	}
+	if got := mk[int64](t)(s.IncrSession(ctx(), "fail:b", 1, time.Second)); got != 1 {
+		t.Fatalf("another key = %d, want 1", got)
+	}
+	// the window started with the first increment: a later one does not
+	// extend it
+	h.Advance(600 * time.Millisecond)
+	if got := mk[int64](t)(s.IncrSession(ctx(), "fail:a", 1, time.Second)); got != 1 {
+		t.Fatalf("after the window = %d, want 1 (a new window)", got)
+	}
+	noErr(t, s.DeleteSession(ctx(), "fail:a"))
+	if got := mk[int64](t)(s.IncrSession(ctx(), "fail:a", 1, time.Second)); got != 1 {
+		t.Fatalf("after delete = %d, want 1", got)
+	}
+	if _, err := s.IncrSession(ctx(), "x", 1, 0); err == nil {
+		t.Fatal("IncrSession with ttl 0 accepted (it would never expire)")
+	}
+}
+
+func testIncrSessionConcurrent(t *testing.T, h Harness) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[int64]bool{}
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := h.Store.IncrSession(ctx(), "guess", 1, time.Minute)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			seen[v] = true
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	// every caller got its own value: 1..40, none twice
+	for v := int64(1); v <= 40; v++ {
+		if !seen[v] {
+			t.Fatalf("value %d was not handed out (%d distinct): increments are not atomic", v, len(seen))
+		}
 	}
 }
 
