@@ -219,8 +219,17 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet:
+		// WeChat's echostr is a number or a short token. Echo nothing else,
+		// and never as a page: a signed URL must not carry markup to a browser.
+		echo := q.Get("echostr")
+		if !plainToken(echo) {
+			w.reject(rw, http.StatusBadRequest, "verify", "bad_echostr", "bad echostr")
+			return
+		}
 		w.count("verify", "ok")
-		io.WriteString(rw, q.Get("echostr"))
+		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		rw.Header().Set("X-Content-Type-Options", "nosniff")
+		io.WriteString(rw, echo)
 		return
 	case http.MethodPost:
 	default:
@@ -262,6 +271,20 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.process(r.Context(), rw, in, aes, start)
+}
+
+// plainToken: 1 to 128 letters, digits, '-' or '_'.
+func plainToken(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func absDuration(d time.Duration) time.Duration {

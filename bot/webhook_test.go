@@ -145,9 +145,20 @@ func TestURLVerification(t *testing.T) {
 	if resp.StatusCode != 200 || string(b) != "hello123" {
 		t.Fatalf("GET verification = %d %q", resp.StatusCode, b)
 	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("verification answered as %q (nosniff %q): a browser could render it", ct, resp.Header.Get("X-Content-Type-Options"))
+	}
 	u := signedURL(h.srv.URL, time.Now().Unix(), url.Values{"echostr": {"x"}, "signature": {"0000"}})
 	if resp, _ := http.Get(u); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("bad signature GET = %d", resp.StatusCode)
+	}
+	// Issue 14.11: a signed URL captured within the window reflected markup
+	for _, bad := range []string{"<script>alert(1)</script>", "1 2", strings.Repeat("9", 129)} {
+		resp, _ := http.Get(signedURL(h.srv.URL, time.Now().Unix(), url.Values{"echostr": {bad}}))
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadRequest || strings.Contains(string(b), bad) {
+			t.Errorf("echostr %.20q = %d %q, want 400 without echo", bad, resp.StatusCode, b)
+		}
 	}
 }
 

@@ -95,11 +95,6 @@ type session struct {
 	Expires time.Time `json:"expires"`
 }
 
-type failures struct {
-	N     int       `json:"n"`
-	Until time.Time `json:"until"`
-}
-
 func token() string {
 	b := make([]byte, 24)
 	rand.Read(b)
@@ -109,40 +104,47 @@ func token() string {
 // dummyHash makes a login for an unknown name cost what a known one does.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password at all"), bcrypt.DefaultCost)
 
-// login checks a name and password, with lockout. It returns the user, or
-// an error whose text may be shown.
-func (c *Console) login(ctx context.Context, name, password string) (User, error) {
-	fk := "adminfail:" + name
-	var f failures
-	if b, err := c.Store.GetSession(ctx, fk); err == nil {
-		json.Unmarshal(b, &f)
-	}
-	if c.now().Before(f.Until) {
-		return User{}, errLocked
+// login checks a name and password. Every guess is counted before the
+// password is checked (see guess): at most Limits.PerAccountAddress
+// guesses at one account from one address, PerAddress from one address in
+// all, PerAccount at one account from everywhere, per Window. It returns
+// the user, or an error whose text may be shown.
+func (c *Console) login(ctx context.Context, addr, name, password string) (User, error) {
+	if name == "" || len(name) > MaxNameLen || len(password) > MaxPasswordLen {
+		return User{}, errBadLogin // nothing is stored for such a name
 	}
 	u, err := getUser(ctx, c.Store, name)
-	hash := u.Hash
-	if err != nil {
-		hash = dummyHash
+	known := err == nil
+	if err != nil && !errors.Is(err, handlers.ErrNotFound) {
+		return User{}, errUnavailable
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil {
-		f.N++
-		if f.N >= MaxFailures {
-			f.N, f.Until = 0, c.now().Add(LockFor)
-		}
-		b, _ := json.Marshal(f)
-		c.Store.PutSession(ctx, fk, b, 24*time.Hour)
-		handlers.Audit(ctx, c.Store, name, "login_failed", "", c.now())
+	loggedIn, err := c.guess(ctx, addr, name, known)
+	if errors.Is(err, errLocked) {
+		return User{}, errLocked
+	}
+	if err != nil {
+		c.log().Error("console: login throttle unavailable", "err", err)
+		return User{}, errUnavailable
+	}
+	hash := u.Hash
+	if !known {
+		hash = dummyHash // an unknown name costs what a known one does
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
+		handlers.Audit(ctx, c.Store, name, "login_failed", addr, c.now())
 		return User{}, errBadLogin
 	}
-	c.Store.DeleteSession(ctx, fk)
-	handlers.Audit(ctx, c.Store, name, "login", "", c.now())
+	loggedIn()
+	handlers.Audit(ctx, c.Store, name, "login", addr, c.now())
 	return u, nil
 }
 
 var (
 	errBadLogin = errors.New("用户名或密码不对")
-	errLocked   = errors.New("失败次数太多，已锁定 15 分钟")
+	errLocked   = errors.New("尝试次数太多，请 15 分钟后再试")
+	// errUnavailable: the store cannot count guesses; no guess is checked
+	// uncounted.
+	errUnavailable = errors.New("暂时无法登录，请稍后再试")
 )
 
 func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u User) error {

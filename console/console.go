@@ -52,6 +52,8 @@ type Console struct {
 	// Notices composes and sends notices; ReachByPhone as for reminders.
 	Notices      *handlers.Notices
 	ReachByPhone bool
+	// Limits on bodies and login guesses; zero fields take DefaultLimits.
+	Limits Limits
 
 	tmpl *template.Template
 }
@@ -93,7 +95,7 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("GET "+p+"/{$}", c.authed(RoleOfficial, c.dashboard))
 	mux.HandleFunc("GET "+p+"/unanswered", c.authed(RoleOfficial, c.unanswered))
 	mux.HandleFunc("GET "+p+"/roster", c.authed(RoleOfficial, c.rosterPage))
-	mux.HandleFunc("POST "+p+"/roster/import", c.authed(RoleAdmin, c.rosterImport))
+	mux.HandleFunc("POST "+p+"/roster/import", c.authedUpload(RoleAdmin, c.rosterImport))
 	mux.HandleFunc("GET "+p+"/roster/export", c.authed(RoleOfficial, c.rosterExport))
 	mux.HandleFunc("POST "+p+"/roster/invite", c.authed(RoleAdmin, c.rosterInvite))
 	mux.HandleFunc("GET "+p+"/deliveries", c.authed(RoleAdmin, c.deliveries)) // keys name people of every town
@@ -107,7 +109,7 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("POST "+p+"/notices/preview", c.authed(RoleOfficial, c.noticePreview))
 	mux.HandleFunc("GET "+p+"/knowledge", c.authed(RoleOfficial, c.knowledgePage))
 	mux.HandleFunc("GET "+p+"/knowledge/doc", c.authed(RoleOfficial, c.docPage))
-	mux.HandleFunc("POST "+p+"/knowledge/upload", c.authed(RoleAdmin, c.upload))
+	mux.HandleFunc("POST "+p+"/knowledge/upload", c.authedUpload(RoleAdmin, c.upload))
 	mux.HandleFunc("POST "+p+"/knowledge/delete", c.authed(RoleAdmin, c.deleteDoc))
 	mux.HandleFunc("GET "+p+"/knowledge/faq", c.authed(RoleAdmin, c.faqForm))
 	mux.HandleFunc("POST "+p+"/knowledge/faq", c.authed(RoleAdmin, c.faqSave))
@@ -140,8 +142,19 @@ type reqState struct {
 }
 
 // authed requires a session (and, for admin pages, the admin role), and
-// a valid CSRF token on every POST.
+// a valid CSRF token on every POST, whose body is capped at
+// Limits.FormBytes before anything of it is read.
 func (c *Console) authed(role string, h http.HandlerFunc) http.HandlerFunc {
+	return c.authedLimit(role, func(l Limits) int64 { return l.FormBytes }, h)
+}
+
+// authedUpload is authed for a file upload: the body may be up to
+// Limits.UploadBytes.
+func (c *Console) authedUpload(role string, h http.HandlerFunc) http.HandlerFunc {
+	return c.authedLimit(role, func(l Limits) int64 { return l.UploadBytes }, h)
+}
+
+func (c *Console) authedLimit(role string, limit func(Limits) int64, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		u, s, ok := c.current(r)
 		if !ok {
@@ -153,7 +166,13 @@ func (c *Console) authed(role string, h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if r.Method == http.MethodPost {
-			if err := r.ParseMultipartForm(16 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			n := limit(c.limits())
+			limitBody(w, r, n)
+			if err := parseBody(r, n); err != nil {
+				if errors.Is(err, errTooLarge) {
+					http.Error(w, fmt.Sprintf("提交的内容太大（最多 %s）", sizeText(n)), http.StatusRequestEntityTooLarge)
+					return
+				}
 				http.Error(w, "表单读不出来", http.StatusBadRequest)
 				return
 			}
@@ -164,6 +183,14 @@ func (c *Console) authed(role string, h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, reqState{u, s})))
 	}
+}
+
+// sizeText writes a byte count for people: 256 KB, 20 MB.
+func sizeText(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%d KB", n>>10)
 }
 
 func state(r *http.Request) reqState { s, _ := r.Context().Value(ctxKey{}).(reqState); return s }
@@ -214,13 +241,25 @@ func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, errText stri
 	w.Write(buf.Bytes())
 }
 
+// loginBytes caps a login POST: a name, a password and a token.
+const loginBytes = 8 << 10
+
 func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
+	limitBody(w, r, loginBytes)
+	if err := parseBody(r, loginBytes); err != nil {
+		if errors.Is(err, errTooLarge) {
+			http.Error(w, "提交的内容太大", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "表单读不出来", http.StatusBadRequest)
+		return
+	}
 	ck, err := r.Cookie("pb_login")
-	if err != nil || r.FormValue("csrf") == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.FormValue("csrf"))) != 1 {
+	if err != nil || r.PostFormValue("csrf") == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostFormValue("csrf"))) != 1 {
 		http.Error(w, "表单已过期，请刷新页面再试", http.StatusForbidden)
 		return
 	}
-	u, err := c.login(r.Context(), strings.TrimSpace(r.FormValue("user")), r.FormValue("password"))
+	u, err := c.login(r.Context(), c.clientAddr(r), strings.TrimSpace(r.PostFormValue("user")), r.PostFormValue("password"))
 	if err != nil {
 		c.showLogin(w, r, err.Error())
 		return

@@ -21,9 +21,10 @@ import (
 )
 
 type env struct {
-	srv   *httptest.Server
-	store handlers.Store
-	now   time.Time
+	srv     *httptest.Server
+	store   handlers.Store
+	now     time.Time
+	console *Console
 }
 
 func newEnv(t *testing.T) *env {
@@ -37,6 +38,7 @@ func newEnv(t *testing.T) *env {
 	staff := &handlers.Staff{Store: st}
 	c := &Console{Store: st, Staff: staff, Queue: "outbound", Now: func() time.Time { return e.now },
 		Notices: &handlers.Notices{Store: st, Staff: staff, TwoPerson: true, Now: func() time.Time { return e.now }}}
+	e.console = c
 	e.srv = httptest.NewServer(c.Handler())
 	t.Cleanup(e.srv.Close)
 	ctx := context.Background()

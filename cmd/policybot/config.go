@@ -14,6 +14,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"policybot/console"
 	"policybot/handlers"
 )
 
@@ -115,12 +116,30 @@ type Config struct {
 	WeComAgentID int    `json:"wecom_agentid"`
 	WeComAPIBase string `json:"wecom_api_base"`
 
+	// MetricsListen serves /metrics on its own address, loopback by
+	// default, never on the public listener; "off" serves none.
+	MetricsListen string `json:"metrics_listen"`
+	// TrustedProxies are the reverse proxies (addresses or CIDR ranges,
+	// separated by commas in the environment) whose X-Forwarded-For names
+	// the client; with none, the peer's address is the client.
+	TrustedProxies []string `json:"trusted_proxies"`
+	// ConsoleFormBytes and ConsoleUploadBytes cap the body of a console
+	// form and of an upload (a document, a workbook).
+	ConsoleFormBytes   int64 `json:"console_form_bytes"`
+	ConsoleUploadBytes int64 `json:"console_upload_bytes"`
+	// Login guesses per login_window: from one address in all, at one
+	// account from one address, and at one account from everywhere.
+	LoginPerAddress        int      `json:"login_per_address"`
+	LoginPerAccountAddress int      `json:"login_per_account_address"`
+	LoginPerAccount        int      `json:"login_per_account"`
+	LoginWindow            Duration `json:"login_window"`
+
 	// NoticeTwoPerson: a notice goes out only after a second admin approves it.
 	NoticeTwoPerson bool `json:"notice_two_person"`
 
 	// An OpenAI-compatible model writes friendlier answers from the same
 	// passages; with no llm_model the extractive answers are unchanged.
-	LLMBaseURL    string   `json:"llm_base_url"`
+	LLMBaseURL    string   `json:"llm_base_url" secret:"password"`
 	LLMAPIKey     string   `json:"llm_api_key" secret:"all"`
 	LLMAPIKeyFile string   `json:"llm_api_key_file"`
 	LLMModel      string   `json:"llm_model"`
@@ -148,6 +167,10 @@ func defaultConfig() Config {
 		LLMPerUserPerMinute: 6, LLMPerMinute: 300, LLMDailyTokens: 1_000_000,
 		DeliveryRate: 20, DeliveryWorkers: 4, Channels: []string{"template", "subscribe", "wecom", "custom"},
 		QuizRoundSize: 5, QuizIdle: Duration(30 * time.Minute), QuizDailyAt: "09:00", QuietHours: "21:00-07:30",
+		MetricsListen:    "127.0.0.1:9464",
+		ConsoleFormBytes: console.DefaultLimits.FormBytes, ConsoleUploadBytes: console.DefaultLimits.UploadBytes,
+		LoginPerAddress: console.DefaultLimits.PerAddress, LoginPerAccountAddress: console.DefaultLimits.PerAccountAddress,
+		LoginPerAccount: console.DefaultLimits.PerAccount, LoginWindow: Duration(console.DefaultLimits.Window),
 	}
 }
 
@@ -250,9 +273,21 @@ func (c *Config) Validate() error {
 		}
 		if c.LLMBaseURL != "" {
 			if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-				errs = append(errs, fmt.Errorf("llm_base_url: %q is not an http(s) address", c.LLMBaseURL))
+				errs = append(errs, fmt.Errorf("llm_base_url: %q is not an http(s) address", maskURL(c.LLMBaseURL)))
 			}
 		}
+	}
+	if _, err := console.ParseProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ConsoleFormBytes < 4<<10 || c.ConsoleUploadBytes < 64<<10 {
+		errs = append(errs, errors.New("console_form_bytes must be at least 4096 and console_upload_bytes at least 65536"))
+	}
+	if c.LoginPerAddress < 1 || c.LoginPerAccountAddress < 1 || c.LoginPerAccount < 1 || c.LoginWindow < Duration(time.Minute) {
+		errs = append(errs, errors.New("login_per_address, login_per_account_address and login_per_account must be >= 1 and login_window at least 1m"))
+	}
+	if c.MetricsListen == "" {
+		errs = append(errs, errors.New(`metrics_listen: must not be empty (an address such as 127.0.0.1:9464, or "off")`))
 	}
 	if c.DeliveryRate <= 0 || c.DeliveryWorkers < 1 {
 		errs = append(errs, errors.New("delivery_rate must be > 0 and delivery_workers >= 1"))
@@ -365,7 +400,16 @@ func applyEnv(c *Config, getenv func(string) string) error {
 				continue
 			}
 			f.SetFloat(x)
-		case reflect.Int64: // Duration
+		case reflect.Int64:
+			if f.Type() != reflect.TypeOf(Duration(0)) {
+				x, err := strconv.ParseInt(val, 10, 64)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %q is not a whole number", name, val))
+					continue
+				}
+				f.SetInt(x)
+				continue
+			}
 			x, err := parseDuration(val)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 1s", name, val))
@@ -395,7 +439,7 @@ func applyEnv(c *Config, getenv func(string) string) error {
 			f.Set(reflect.ValueOf(&x))
 		case reflect.Slice:
 			sep := string(os.PathListSeparator)
-			if key == "redis_addrs" || key == "channels" {
+			if key == "redis_addrs" || key == "channels" || key == "trusted_proxies" {
 				sep = ","
 			}
 			f.Set(reflect.ValueOf(strings.Split(val, sep)))
@@ -425,13 +469,28 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	return errors.Join(errs...)
 }
 
-// maskURL hides the password in a URL ("redis://:xxxxx@host:6379/0").
+// maskURL hides what may be a credential in a URL: the password, a user
+// name standing alone (a token written as user@host), and query values
+// ("https://****@host/v1?key=****").
 func maskURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(unparseable URL)"
 	}
-	return u.Redacted()
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		} else {
+			u.User = url.User("****")
+		}
+	}
+	if q := u.Query(); len(q) > 0 {
+		for k := range q {
+			q.Set(k, "****")
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // Masked returns the configuration as JSON with every secret hidden.

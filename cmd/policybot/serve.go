@@ -30,6 +30,7 @@ import (
 	"policybot/knowledge"
 	"policybot/quiz"
 	"policybot/scheduler"
+	"policybot/store/redisstore"
 )
 
 // server is a running `policybot serve`, built by newServer so tests can
@@ -41,6 +42,8 @@ type server struct {
 	webhook *bot.Webhook
 	http    *http.Server
 	ln      net.Listener
+	metrics *http.Server // nil: metrics_listen is off
+	mln     net.Listener
 	kb      *kbHolder
 	sched   *scheduler.Scheduler
 	quiz    *quizState
@@ -164,6 +167,9 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	first, err := loadKB(cfg, stderr)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Store == "redis" {
+		redisstore.SetLogger(logger)
 	}
 	st, err := openStore(cfg)
 	if err != nil {
@@ -303,7 +309,6 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		kb := kbNow()
 		fmt.Fprintf(rw, "ok: store %s, knowledge base %d documents, %d passages\n", cfg.Store, len(kb.Documents()), len(kb.Passages()))
 	})
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	admin := &console.Console{Store: st, Staff: staff, KB: kbNow, Bank: qs.bank.Load, Knowledge: kbh.store,
 		Reload: func(ctx context.Context) error {
 			if err := kbh.Reload(ctx); err != nil {
@@ -312,7 +317,8 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 			qs.reload(ctx) // imported questions quote documents too
 			return nil
 		},
-		Queue: handlers.DailyQueue, Logger: logger, InviteTTL: time.Duration(cfg.InviteTTL), Notices: notices, ReachByPhone: staff.ReachByPhone, Counts: counts}
+		Queue: handlers.DailyQueue, Logger: logger, InviteTTL: time.Duration(cfg.InviteTTL), Notices: notices, ReachByPhone: staff.ReachByPhone, Counts: counts,
+		Limits: consoleLimits(cfg)}
 	mux.Handle("/admin/", admin.Handler())
 	if cfg.Simulator != nil && *cfg.Simulator || cfg.Simulator == nil && local {
 		sim := &bot.Simulator{Token: token, Path: cfg.WeChatPath, Outbox: outbox}
@@ -325,9 +331,23 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	var metricsSrv *http.Server
+	var mln net.Listener
+	if cfg.MetricsListen != "off" {
+		// its own listener: the public one (behind the WeChat callback's
+		// proxy) never shows the process's figures
+		if mln, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			ln.Close()
+			st.Close()
+			return nil, fmt.Errorf("metrics_listen %s: %w (set POLICYBOT_METRICS_LISTEN to another address, or off)", cfg.MetricsListen, err)
+		}
+		mm := http.NewServeMux()
+		mm.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		metricsSrv = &http.Server{Handler: mm, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second}
+	}
 	deliver := &scheduler.Deliverer{Store: st, Queue: handlers.DailyQueue, Channels: channelsFor(cfg, st, sender), Log: logger,
 		Rate: cfg.DeliveryRate, ChannelRates: cfg.ChannelRates, Workers: cfg.DeliveryWorkers, Loc: loc}
-	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, kb: kbh, sched: sched, quiz: qs, deliver: deliver, writer: writer, counts: counts,
+	s := &server{cfg: cfg, log: logger, store: st, webhook: wh, ln: ln, metrics: metricsSrv, mln: mln, kb: kbh, sched: sched, quiz: qs, deliver: deliver, writer: writer, counts: counts,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 	addr := "http://" + ln.Addr().String()
 	if local {
@@ -340,11 +360,23 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	return s, nil
 }
 
+// consoleLimits are the console's limits from the configuration
+// (Validate has checked the proxies).
+func consoleLimits(cfg Config) console.Limits {
+	proxies, _ := console.ParseProxies(cfg.TrustedProxies)
+	return console.Limits{FormBytes: cfg.ConsoleFormBytes, UploadBytes: cfg.ConsoleUploadBytes,
+		PerAddress: cfg.LoginPerAddress, PerAccountAddress: cfg.LoginPerAccountAddress, PerAccount: cfg.LoginPerAccount,
+		Window: time.Duration(cfg.LoginWindow), TrustedProxies: proxies}
+}
+
 // run serves until ctx ends, then shuts down gracefully: finish requests,
 // deliver pending answers, close the store.
 func (s *server) run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	if s.metrics != nil {
+		go s.metrics.Serve(s.mln)
+	}
 	s.sched.Start()
 	s.counts.Start()
 	dctx, stopDelivery := context.WithCancel(context.Background())
@@ -362,6 +394,9 @@ func (s *server) run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := s.http.Shutdown(sctx)
+	if s.metrics != nil {
+		s.metrics.Close()
+	}
 	s.sched.Stop()
 	stopDelivery()
 	<-delivered

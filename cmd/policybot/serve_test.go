@@ -39,6 +39,9 @@ func startServer(t *testing.T, cfg Config) (base string, token string) {
 func runServer(t *testing.T, cfg Config) (s *server, base string, stop func()) {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
+	if cfg.MetricsListen == defaultConfig().MetricsListen {
+		cfg.MetricsListen = "127.0.0.1:0"
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +114,14 @@ func wechatPost(t *testing.T, base, token, user, text, msgID string) string {
 }
 
 func e2e(t *testing.T, cfg Config) {
-	base, token, storeOf := startServerWithStore(t, cfg)
+	srv, base, _ := runServer(t, cfg)
+	token := cfg.WeChatToken
+	if cfg.LocalMode() {
+		var c struct{ Token string }
+		getJSON(t, base+"/simulator/config", &c)
+		token = c.Token
+	}
+	storeOf := func(*testing.T) handlers.Store { return srv.store }
 	got := wechatPost(t, base, token, "userA", "驻村干部一个月得在村里待几天", "1000001")
 	if !strings.Contains(got, "20天") || !strings.Contains(got, "来源:《汨罗市脱贫攻坚突出问题集中整改方案》") {
 		t.Fatalf("answer = %q", got)
@@ -142,15 +152,17 @@ func e2e(t *testing.T, cfg Config) {
 		t.Fatalf("the unanswered question was recorded %d times", n)
 	}
 	quizEndToEnd(t, base, token, st)
-	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ok: store " + cfg.Store, "/metrics": "policybot_wechat_dedup_hits_total 4"} {
-		resp, err := http.Get(base + path)
+	metrics := "http://" + srv.mln.Addr().String()
+	for url, want := range map[string]string{base + "/healthz": "ok", base + "/readyz": "ok: store " + cfg.Store,
+		metrics + "/metrics": "policybot_wechat_dedup_hits_total 4", base + "/metrics": "404 page not found"} {
+		resp, err := http.Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
-			t.Errorf("%s = %d, lacks %q", path, resp.StatusCode, want)
+		if strings.HasPrefix(want, "404") != (resp.StatusCode == 404) || !strings.Contains(string(b), want) {
+			t.Errorf("%s = %d, lacks %q", url, resp.StatusCode, want)
 		}
 	}
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStoreSettingsAreValidated(t *testing.T) {
@@ -54,6 +56,29 @@ func TestConfigMasksSecrets(t *testing.T) {
 	}
 }
 
+// Issue 14.12: credentials written into llm_base_url were printed in clear.
+func TestConfigMasksCredentialsInTheModelURL(t *testing.T) {
+	for _, u := range []string{
+		"https://apiuser:sk-live-777@llm.example.com/v1",
+		"https://sk-live-777@llm.example.com/v1",
+		"https://llm.example.com/v1?api_key=sk-live-777",
+	} {
+		t.Setenv("POLICYBOT_LLM_BASE_URL", u)
+		t.Setenv("POLICYBOT_LLM_MODEL", "qwen-plus")
+		code, out, errOut := runCmd(t, "", "config")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if strings.Contains(out, "sk-live-777") || !strings.Contains(out, "llm.example.com/v1") {
+			t.Errorf("%s printed as:\n%s", u, out)
+		}
+	}
+	t.Setenv("POLICYBOT_LLM_BASE_URL", "ftp://sk-live-777@llm.example.com/")
+	if _, _, errOut := runCmd(t, "", "config"); strings.Contains(errOut, "sk-live-777") || !strings.Contains(errOut, "llm_base_url") {
+		t.Errorf("the validation error shows the credential: %s", errOut)
+	}
+}
+
 func TestStoreCheckEmbedded(t *testing.T) {
 	code, out, errOut := runCmd(t, "", "store", "check", "--data-dir", t.TempDir())
 	if code != 0 || !strings.Contains(out, "store embedded") {
@@ -68,7 +93,7 @@ func TestStoreCheckRedis(t *testing.T) {
 	}
 	t.Setenv("POLICYBOT_STORE", "redis")
 	t.Setenv("POLICYBOT_REDIS_URL", url)
-	t.Setenv("POLICYBOT_REDIS_PREFIX", "policybot-test:check:")
+	t.Setenv("POLICYBOT_REDIS_PREFIX", fmt.Sprintf("policybot-test:check:%d:", time.Now().UnixNano()))
 	code, out, errOut := runCmd(t, "", "store", "check")
 	if code != 0 {
 		if os.Getenv("CI") == "" && strings.Contains(errOut, "unavailable") {

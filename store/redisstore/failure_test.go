@@ -110,11 +110,8 @@ func redisHostPort(t *testing.T) string {
 func TestRedisGoneFailsFastAndRecovers(t *testing.T) {
 	mustRedis(t, Options{}) // skips (or fails in CI) without Redis
 	p := startProxy(t, redisHostPort(t))
-	s, err := Open(Options{URL: "redis://" + p.addr + "/0", Prefix: "policybot-test:proxy:", Timeout: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	// the proxied store is cleaned up by mustRedis (same URL, same prefix)
+	s := mustRedis(t, Options{URL: viaProxy(t, p.addr), Timeout: 300 * time.Millisecond})
 	ctx := context.Background()
 	if err := s.PutSession(ctx, "k", []byte("v"), time.Minute); err != nil {
 		t.Fatalf("through the proxy: %v", err)
@@ -123,7 +120,7 @@ func TestRedisGoneFailsFastAndRecovers(t *testing.T) {
 
 	p.cut()
 	start := time.Now()
-	_, err = s.GetSession(ctx, "k")
+	_, err := s.GetSession(ctx, "k")
 	if !errors.Is(err, handlers.ErrUnavailable) {
 		t.Fatalf("with Redis gone: %v, want ErrUnavailable", err)
 	}
@@ -157,7 +154,7 @@ func TestRedisHangingIsBoundedByTheTimeout(t *testing.T) {
 	p.mu.Lock()
 	p.hang = true
 	p.mu.Unlock()
-	s, err := Open(Options{URL: "redis://" + p.addr + "/0", Timeout: 200 * time.Millisecond})
+	s, err := Open(Options{URL: viaProxy(t, p.addr), Prefix: randomPrefix(), Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +206,8 @@ func hashTag(key string) string {
 }
 
 func TestMultiKeyOperationsStayInOneSlot(t *testing.T) {
-	s := mustRedis(t, Options{Prefix: "policybot-test:slots:"})
+	prefix := randomPrefix()
+	s := mustRedis(t, Options{Prefix: prefix})
 	ctx := context.Background()
 	s.Enqueue(ctx, "out", handlers.QueueItem{Key: "a"})
 	c, _ := s.Claim(ctx, "out", time.Minute)
@@ -219,13 +217,13 @@ func TestMultiKeyOperationsStayInOneSlot(t *testing.T) {
 	s.Retry(ctx, "out", "b", c.Token, time.Now(), "x") // dead
 	s.Enqueue(ctx, "out", handlers.QueueItem{Key: "c"})
 	s.PutRecord(ctx, "user", "u1", []byte("x"), handlers.IndexEntry{Name: "openid", Value: "o"}, handlers.IndexEntry{Name: "village", Value: "v"})
-	keys, err := s.c.Keys(ctx, "policybot-test:slots:*").Result()
+	keys, err := s.c.Keys(ctx, prefix+"*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	tags := map[string][]string{}
 	for _, k := range keys {
-		if !strings.HasPrefix(k, "policybot-test:slots:") {
+		if !strings.HasPrefix(k, prefix) {
 			t.Errorf("key without the prefix: %s", k)
 		}
 		if strings.Contains(k, "q:out") || strings.Contains(k, "r:user") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -26,12 +27,12 @@ func testURL() string {
 // where it fails: CI must not pass without the Redis tests.
 func mustRedis(t testing.TB, opts Options) *Store {
 	t.Helper()
-	var b [6]byte
-	rand.Read(b[:])
 	if opts.Prefix == "" {
-		opts.Prefix = "policybot-test:" + hex.EncodeToString(b[:]) + ":"
+		opts.Prefix = randomPrefix()
 	}
-	opts.URL = testURL()
+	if opts.URL == "" {
+		opts.URL = testURL()
+	}
 	s, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +57,25 @@ func mustRedis(t testing.TB, opts Options) *Store {
 		s.Close()
 	})
 	return s
+}
+
+// randomPrefix is a key prefix no other test (or suite running at the
+// same time against the same server) uses.
+func randomPrefix() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return "policybot-test:" + hex.EncodeToString(b[:]) + ":"
+}
+
+// viaProxy is the test URL (credentials and database included) with its
+// host replaced by a proxy's address.
+func viaProxy(t testing.TB, addr string) string {
+	u, err := url.Parse(testURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = addr
+	return u.String()
 }
 
 type fakeClock struct {

@@ -1,0 +1,273 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"policybot/handlers"
+	"policybot/store/embedded"
+)
+
+// loginForm returns a client that sends the login page's cookie on every
+// request (a failed login's new cookie is not taken), and the token the
+// form must repeat.
+func loginForm(t *testing.T, e *env) (*http.Client, string) {
+	t.Helper()
+	c := client(t)
+	_, page, _ := get(t, c, e.srv.URL+"/admin/login")
+	m := reCSRF.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no csrf on the login page")
+	}
+	u, _ := url.Parse(e.srv.URL + "/admin/login")
+	fixed := &fixedJar{cookies: c.Jar.Cookies(u)}
+	return &http.Client{Jar: fixed, CheckRedirect: c.CheckRedirect}, m[1]
+}
+
+// fixedJar always sends the same cookies.
+type fixedJar struct{ cookies []*http.Cookie }
+
+func (j *fixedJar) SetCookies(*url.URL, []*http.Cookie) {}
+func (j *fixedJar) Cookies(*url.URL) []*http.Cookie     { return j.cookies }
+
+// postFrom posts a login form as if from addr (through a proxy that says so).
+func postFrom(t *testing.T, c *http.Client, e *env, csrf, addr, user, pw string) (int, string) {
+	t.Helper()
+	form := url.Values{"csrf": {csrf}, "user": {user}, "password": {pw}}
+	req, _ := http.NewRequest("POST", e.srv.URL+"/admin/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if addr != "" {
+		req.Header.Set("X-Forwarded-For", addr)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Issue 14.1: 20 logins with a 2,000,000-character name grew the store by
+// 68 MB. A login body is capped, and names that are no account leave no
+// per-name state.
+func TestLoginInputIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	st, err := embedded.Open(dir, embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := &Console{Store: st, Staff: &handlers.Staff{Store: st}}
+	e := &env{store: st, console: c}
+	e.srv = httptest.NewServer(c.Handler())
+	defer e.srv.Close()
+	cl, csrf := loginForm(t, e)
+	huge := strings.Repeat("名", 2_000_000/3) + strings.Repeat("x", 2)
+	for i := 0; i < 20; i++ {
+		code, _ := postFrom(t, cl, e, csrf, "", huge+fmt.Sprint(i), "pw")
+		if code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("login with a 2 MB name: %d, want 413", code)
+		}
+	}
+	// names up to the body limit but over the name limit, and invented
+	// names of normal length: refused, and no per-name counter is kept
+	long := strings.Repeat("x", MaxNameLen+1)
+	if code, body := postFrom(t, cl, e, csrf, "", long, "pw"); code != http.StatusUnauthorized || !strings.Contains(body, errBadLogin.Error()) {
+		t.Fatalf("over-long name: %d", code)
+	}
+	for i := 0; i < 10; i++ {
+		postFrom(t, cl, e, csrf, "", fmt.Sprint("nobody", i), "pw")
+	}
+	win := c.window(c.limits())
+	for i := 0; i < 10; i++ {
+		if _, err := st.GetSession(context.Background(), "loginname:"+nameKey(fmt.Sprint("nobody", i))+":"+win); !errors.Is(err, handlers.ErrNotFound) {
+			t.Fatalf("a per-name counter was kept for a name that is no account: %v", err)
+		}
+	}
+	st.Close()
+	fi, err := os.Stat(filepath.Join(dir, embedded.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > 64<<10 {
+		t.Fatalf("the journal grew to %d bytes from refused logins", fi.Size())
+	}
+}
+
+// Issue 14.2: 40 concurrent guesses (the last one right) all reached
+// bcrypt. Each guess is counted before the password is checked, so at most
+// PerAccountAddress of them are checked.
+func TestConcurrentGuessesAreCountedFirst(t *testing.T) {
+	e := newEnv(t)
+	cl, csrf := loginForm(t, e)
+	var mu sync.Mutex
+	outcome := map[string]int{}
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		pw := "wrong password"
+		if i == 39 {
+			pw = "official password 1"
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, body := postFrom(t, cl, e, csrf, "", "zhen", pw)
+			k := "other"
+			switch {
+			case code == http.StatusSeeOther:
+				k = "in"
+			case strings.Contains(body, errBadLogin.Error()):
+				k = "checked"
+			case strings.Contains(body, errLocked.Error()):
+				k = "locked"
+			}
+			mu.Lock()
+			outcome[k]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if checked := outcome["checked"] + outcome["in"]; checked > MaxFailures || outcome["other"] > 0 {
+		t.Fatalf("%d of 40 concurrent guesses had their password checked (want at most %d): %v", checked, MaxFailures, outcome)
+	}
+}
+
+// Issue 14.3: five wrong passwords from a stranger locked the real admin
+// out. Guesses are counted per address (and per account from that
+// address): the stranger is locked, the admin elsewhere is not.
+func TestStrangerCannotLockTheAdminOut(t *testing.T) {
+	e := newEnv(t)
+	proxies, _ := ParseProxies([]string{"127.0.0.1"})
+	e.console.Limits.TrustedProxies = proxies
+	cl, csrf := loginForm(t, e)
+	for i := 0; i < 10; i++ {
+		postFrom(t, cl, e, csrf, "203.0.113.9", "admin", "guess")
+	}
+	if code, body := postFrom(t, cl, e, csrf, "203.0.113.9", "admin", "correct horse battery"); code == http.StatusSeeOther || !strings.Contains(body, errLocked.Error()) {
+		t.Fatalf("the guessing address is not locked: %d", code)
+	}
+	if code, _ := postFrom(t, cl, e, csrf, "198.51.100.7", "admin", "correct horse battery"); code != http.StatusSeeOther {
+		t.Fatalf("the admin from another address was locked out: %d", code)
+	}
+	// the stranger cannot move to a new address by writing the header
+	// when the peer is not a trusted proxy
+	e.console.Limits.TrustedProxies = nil
+	for i := 0; i < DefaultLimits.PerAddress; i++ {
+		postFrom(t, cl, e, csrf, fmt.Sprintf("192.0.2.%d", i), fmt.Sprint("name", i), "guess")
+	}
+	if code, body := postFrom(t, cl, e, csrf, "192.0.2.200", "zhen", "official password 1"); code == http.StatusSeeOther || !strings.Contains(body, errLocked.Error()) {
+		t.Fatalf("a forged X-Forwarded-For escaped the per-address limit: %d", code)
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	proxies, err := ParseProxies([]string{"10.0.0.0/8", "::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Console{Limits: Limits{TrustedProxies: proxies}}
+	for _, tt := range []struct{ remote, xff, want string }{
+		{"203.0.113.1:5000", "1.2.3.4", "203.0.113.1"},             // not a proxy: header ignored
+		{"10.1.1.1:5000", "1.2.3.4", "1.2.3.4"},                    // a proxy: its word
+		{"10.1.1.1:5000", "6.6.6.6, 1.2.3.4, 10.2.2.2", "1.2.3.4"}, // nearest untrusted hop
+		{"10.1.1.1:5000", "garbage, 1.2.3.4", "1.2.3.4"},           // a broken hop ends the walk
+		{"[2001:db8:1:2:3:4:5:6]:80", "", "2001:db8:1:2::/64"},     // IPv6 by /64
+		{"[::1]:80", "2001:db8:9:9::1", "2001:db8:9:9::/64"},
+	} {
+		r := httptest.NewRequest("POST", "/", nil)
+		r.RemoteAddr = tt.remote
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := c.clientAddr(r); got != tt.want {
+			t.Errorf("%s + %q = %s, want %s", tt.remote, tt.xff, got, tt.want)
+		}
+	}
+	if _, err := ParseProxies([]string{"not an address"}); err == nil {
+		t.Error("a bad proxy entry was accepted")
+	}
+}
+
+// countingReader yields n bytes of a multipart part and counts what the
+// server read.
+type countingReader struct {
+	mu   sync.Mutex
+	head string
+	n    int64
+	read int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.read >= c.n {
+		return 0, io.EOF
+	}
+	k := int64(len(p))
+	if c.n-c.read < k {
+		k = c.n - c.read
+	}
+	for i := range p[:k] {
+		off := c.read + int64(i)
+		if off < int64(len(c.head)) {
+			p[i] = c.head[off]
+		} else {
+			p[i] = 'a'
+		}
+	}
+	c.read += k
+	return int(k), nil
+}
+
+func (c *countingReader) Read64() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.read }
+
+// Issue 14.4: a 1.5 GB multipart part to /admin/login went to /tmp before
+// the 401. Every console POST is capped before its form (and the CSRF token
+// in it) is parsed.
+func TestConsoleBodiesAreCapped(t *testing.T) {
+	e := newEnv(t)
+	cl := client(t)
+	login(t, e, cl, "admin", "correct horse battery")
+	u, _ := url.Parse(e.srv.URL + "/admin/")
+	cookies := cl.Jar.Cookies(u)
+	h := e.console.Handler()
+	for _, tt := range []struct {
+		path string
+		max  int64
+	}{
+		{"/admin/login", loginBytes},
+		{"/admin/notices", DefaultLimits.FormBytes},
+		{"/admin/knowledge/upload", DefaultLimits.UploadBytes},
+		{"/admin/roster/import", DefaultLimits.UploadBytes},
+	} {
+		body := &countingReader{n: 200 << 20,
+			head: "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.txt\"\r\n\r\n"}
+		req := httptest.NewRequest("POST", tt.path, body)
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s with 200 MB: %d, want 413", tt.path, rec.Code)
+		}
+		if got := body.Read64(); got > tt.max+64<<10 {
+			t.Errorf("%s read %d bytes of the body (limit %d)", tt.path, got, tt.max)
+		}
+		if !strings.Contains(rec.Body.String(), "太大") {
+			t.Errorf("%s: no Chinese error: %q", tt.path, rec.Body.String())
+		}
+	}
+}
