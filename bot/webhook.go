@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -183,10 +181,7 @@ func (w *Webhook) cacheReply(ctx context.Context, key string, c cachedReply) {
 }
 
 // UserHash is how a user appears in logs: never the raw openid.
-func UserHash(openid string) string {
-	s := sha256.Sum256([]byte(openid))
-	return hex.EncodeToString(s[:6])
-}
+func UserHash(openid string) string { return handlers.UserHash(openid) }
 
 func (w *Webhook) count(typ, outcome string) {
 	if w.m != nil {

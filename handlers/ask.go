@@ -6,6 +6,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"strings"
 	"time"
@@ -55,8 +57,8 @@ type Asker struct {
 	Counts *DailyCounts
 }
 
-// Ask answers question for user (an opaque, already-hashed id; may be
-// empty). It always returns a reply a person can read; a failure to record
+// Ask answers question for user (the person's id, raw where a late answer
+// must be sent to them; may be empty). Only UserHash(user) is stored. It always returns a reply a person can read; a failure to record
 // an unanswered question is logged, not returned, because the person must
 // still get their answer.
 func (a *Asker) Ask(ctx context.Context, user, question string) Reply {
@@ -78,7 +80,7 @@ func (a *Asker) Ask(ctx context.Context, user, question string) Reply {
 	r.Text = TextUnanswered
 	r.Sources = nil
 	if a.Unanswered != nil {
-		u := UnansweredQuestion{Time: a.now(), User: user, Question: question, Score: ans.Score}
+		u := UnansweredQuestion{Time: a.now(), User: UserHash(user), Question: question, Score: ans.Score}
 		if len(ans.Sources) > 0 {
 			u.Closest = ans.Sources[0].File + " › " + ans.Sources[0].Section
 		}
@@ -87,6 +89,16 @@ func (a *Asker) Ask(ctx context.Context, user, question string) Reply {
 		}
 	}
 	return r
+}
+
+// UserHash is how a person appears in logs and stored statistics: never
+// the raw openid. Empty stays empty.
+func UserHash(openid string) string {
+	if openid == "" {
+		return ""
+	}
+	s := sha256.Sum256([]byte(openid))
+	return hex.EncodeToString(s[:6])
 }
 
 func (a *Asker) now() time.Time {

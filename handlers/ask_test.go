@@ -67,9 +67,43 @@ func TestAskRefusesHonestlyAndRecords(t *testing.T) {
 			t.Errorf("refusal does not point to %s", w)
 		}
 	}
-	if len(log.got) != 1 || log.got[0].Question != "退耕还林一亩地补多少钱" || !log.got[0].Time.Equal(now) || log.got[0].User != "u1" {
+	if len(log.got) != 1 || log.got[0].Question != "退耕还林一亩地补多少钱" || !log.got[0].Time.Equal(now) || log.got[0].User != UserHash("u1") {
 		t.Errorf("recorded = %+v", log.got)
 	}
+}
+
+// Issue 14.14: the unanswered-question record kept the raw openid (in its
+// body and its id). Only the hash is stored.
+func TestUnansweredRecordHoldsNoRawOpenID(t *testing.T) {
+	kb := mustKB(t)
+	st := &memRecords{m: map[string][]byte{}}
+	a := &Asker{KB: func() *knowledge.Base { return kb }, Unanswered: StoreUnanswered{Records: st}}
+	const raw = "oRAW_OPENID_123"
+	if r := a.Ask(context.Background(), raw, "退耕还林一亩地补多少钱"); r.Answered {
+		t.Fatal("answered")
+	}
+	if len(st.m) != 1 {
+		t.Fatalf("%d records", len(st.m))
+	}
+	for id, b := range st.m {
+		if strings.Contains(id, raw) || strings.Contains(string(b), raw) {
+			t.Fatalf("raw openid stored: %s %s", id, b)
+		}
+		if !strings.Contains(string(b), UserHash(raw)) {
+			t.Fatalf("the hash is missing (questions of one person cannot be grouped): %s", b)
+		}
+	}
+}
+
+// memRecords keeps PutRecord calls (only what StoreUnanswered uses).
+type memRecords struct {
+	Records
+	m map[string][]byte
+}
+
+func (m *memRecords) PutRecord(_ context.Context, kind, id string, data []byte, _ ...IndexEntry) error {
+	m.m[kind+"/"+id] = data
+	return nil
 }
 
 func TestAskStillRepliesWhenRecordingFails(t *testing.T) {
