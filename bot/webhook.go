@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +58,16 @@ type Options struct {
 	Logger       *slog.Logger
 	Metrics      *Metrics
 	Now          func() time.Time
+	// Instance names this process for the in-flight records (inflight.go);
+	// default a random id per start.
+	Instance string
+	// LiveTTL is how long this instance counts as alive after its last
+	// heartbeat; default 3 s (a dead process's messages are taken over by
+	// WeChat's next retry, 5 s apart).
+	LiveTTL time.Duration
+	// OwnerAfter is how long a handler runs before it records that it has
+	// the message; default 300 ms.
+	OwnerAfter time.Duration
 }
 
 // Webhook is the WeChat callback (http.Handler).
@@ -73,6 +84,11 @@ type Webhook struct {
 	// reply caching, batched when the store can (see cacheReply)
 	replies     chan handlers.SessionPut
 	repliesDone chan struct{}
+
+	// messages whose handler runs here (inflight.go)
+	inflight sync.Map
+	hbStop   chan struct{}
+	hbDone   chan struct{}
 }
 
 // NewWebhook builds the callback. Close it to finish pending answers.
@@ -107,7 +123,18 @@ func NewWebhook(o Options, h Handler, st State, send Sender) *Webhook {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	w := &Webhook{o: o, h: h, st: st, send: send, pool: newPool(o.Workers, o.Queue), log: o.Logger, m: o.Metrics, now: o.Now}
+	if o.Instance == "" {
+		o.Instance = newInstanceID()
+	}
+	if o.LiveTTL <= 0 {
+		o.LiveTTL = 3 * time.Second
+	}
+	if o.OwnerAfter <= 0 {
+		o.OwnerAfter = 300 * time.Millisecond
+	}
+	w := &Webhook{o: o, h: h, st: st, send: send, pool: newPool(o.Workers, o.Queue), log: o.Logger, m: o.Metrics, now: o.Now,
+		hbStop: make(chan struct{}), hbDone: make(chan struct{})}
+	go w.heartbeat(w.hbStop, w.hbDone)
 	if b, ok := st.(handlers.SessionBatcher); ok {
 		w.replies = make(chan handlers.SessionPut, 1024)
 		w.repliesDone = make(chan struct{})
@@ -124,6 +151,8 @@ func (w *Webhook) Close() {
 		close(w.replies)
 		<-w.repliesDone
 	}
+	close(w.hbStop)
+	<-w.hbDone
 }
 
 // replyWriter writes cached replies in batches: one round trip for many.
@@ -379,14 +408,23 @@ func (w *Webhook) process(parent context.Context, rw http.ResponseWriter, in *in
 			w.write(rw, in, aes, c, start)
 			return
 		}
-		w.count(typ, "retry")
-		w.success(rw, start)
-		return
+		if !w.takeOver(sctx, key) {
+			w.count(typ, "retry")
+			w.success(rw, start)
+			return
+		}
+		// its handler died with its process: handle it again
+		w.count(typ, "retry_takeover")
+		w.log.Warn("bot: a retried message had no live handler; handling it again", "user", user, "type", typ)
+		ustate = nil
 	}
+	msg.ID = key
 	w.log.Debug("bot: message", "user", user, "type", typ, "text", msg.Text)
 	if msg.Kind == handlers.KindText && foldText(msg.Text) == "更多" {
 		w.count(typ, "more")
-		w.write(rw, in, aes, cachedReply{Text: w.nextPage(sctx, in.FromUserName, ustate)}, start)
+		c := cachedReply{Text: w.nextPage(sctx, in.FromUserName, ustate)}
+		w.write(rw, in, aes, c, start)
+		w.cacheReply(sctx, key, c) // a retry gets this page, not the next
 		return
 	}
 	// Who delivers the answer: 0 undecided, 1 the request (in time), 2 the
@@ -414,7 +452,9 @@ func (w *Webhook) process(parent context.Context, rw http.ResponseWriter, in *in
 		}
 		w.deliverLate(hctx, in.FromUserName, key, resp)
 	}
-	if err := w.pool.submit(job); err != nil {
+	w.inflight.Store(key, struct{}{})
+	if err := w.pool.submit(func() { defer w.inflight.Delete(key); job() }); err != nil {
+		w.inflight.Delete(key)
 		w.log.Error("bot: no worker free", "err", err, "user", user)
 		w.count(typ, "overloaded")
 		w.write(rw, in, aes, cachedReply{Text: handlers.TextBusy}, start)
@@ -422,18 +462,38 @@ func (w *Webhook) process(parent context.Context, rw http.ResponseWriter, in *in
 	}
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
+	slow := time.NewTimer(w.o.OwnerAfter)
+	defer slow.Stop()
+	var resp handlers.Response
 	select {
-	case resp := <-done:
-		w.answer(sctx, rw, in, aes, key, resp, start, typ, ustate)
-	case <-timer.C:
-		if handoff.CompareAndSwap(0, 2) {
-			w.count(typ, "async")
-			w.success(rw, start)
+	case resp = <-done:
+	case <-slow.C:
+		// a slow handler: record who has the message, so that a retry
+		// after this process's death is handled again (inflight.go)
+		w.own(sctx, key)
+		select {
+		case resp = <-done:
+		case <-timer.C:
+			w.handOff(sctx, rw, in, aes, key, start, typ, ustate, &handoff, done)
 			return
 		}
-		// the handler finished at the last moment
-		w.answer(sctx, rw, in, aes, key, <-done, start, typ, ustate)
+	case <-timer.C:
+		w.handOff(sctx, rw, in, aes, key, start, typ, ustate, &handoff, done)
+		return
 	}
+	w.answer(sctx, rw, in, aes, key, resp, start, typ, ustate)
+}
+
+// handOff ends the request at the budget: the worker delivers the answer
+// later, unless it finished at the last moment.
+func (w *Webhook) handOff(ctx context.Context, rw http.ResponseWriter, in *inbound, aes bool, key string, start time.Time, typ string, ustate *userState, handoff *atomic.Int32, done chan handlers.Response) {
+	if handoff.CompareAndSwap(0, 2) {
+		w.count(typ, "async")
+		w.success(rw, start)
+		return
+	}
+	// the handler finished at the last moment
+	w.answer(ctx, rw, in, aes, key, <-done, start, typ, ustate)
 }
 
 // answer writes a response as the passive reply and caches it for retries.

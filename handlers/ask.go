@@ -32,6 +32,9 @@ type UnansweredQuestion struct {
 	Question string    `json:"question"`
 	Score    float64   `json:"score"`
 	Closest  string    `json:"closest,omitempty"` // file › section of the nearest passage
+	// Message is the chat message's ID (Message.ID), if any: one message
+	// is recorded once however often it is handled.
+	Message string `json:"-"`
 }
 
 // UnansweredLog records unanswered questions. Implementations must be safe
@@ -58,10 +61,21 @@ type Asker struct {
 }
 
 // Ask answers question for user (the person's id, raw where a late answer
-// must be sent to them; may be empty). Only UserHash(user) is stored. It always returns a reply a person can read; a failure to record
-// an unanswered question is logged, not returned, because the person must
+// must be sent to them; may be empty); only UserHash(user) is stored. It
+// always returns a reply a person can read; a failure to record an
+// unanswered question is logged, not returned, because the person must
 // still get their answer.
 func (a *Asker) Ask(ctx context.Context, user, question string) Reply {
+	return a.ask(ctx, user, question, "")
+}
+
+// AskMessage is Ask for a chat message: a message handled twice (its
+// first handler died) records its unanswered question once.
+func (a *Asker) AskMessage(ctx context.Context, m Message) Reply {
+	return a.ask(ctx, m.User, m.Text, m.ID)
+}
+
+func (a *Asker) ask(ctx context.Context, user, question, msgID string) Reply {
 	if strings.TrimSpace(question) == "" {
 		return Reply{Text: TextEmptyQuestion}
 	}
@@ -80,7 +94,7 @@ func (a *Asker) Ask(ctx context.Context, user, question string) Reply {
 	r.Text = TextUnanswered
 	r.Sources = nil
 	if a.Unanswered != nil {
-		u := UnansweredQuestion{Time: a.now(), User: UserHash(user), Question: question, Score: ans.Score}
+		u := UnansweredQuestion{Time: a.now(), User: UserHash(user), Question: question, Score: ans.Score, Message: msgID}
 		if len(ans.Sources) > 0 {
 			u.Closest = ans.Sources[0].File + " › " + ans.Sources[0].Section
 		}

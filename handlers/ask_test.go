@@ -95,15 +95,27 @@ func TestUnansweredRecordHoldsNoRawOpenID(t *testing.T) {
 	}
 }
 
-// memRecords keeps PutRecord calls (only what StoreUnanswered uses).
+// memRecords keeps PutRecord calls and their "msg" index (only what
+// StoreUnanswered uses).
 type memRecords struct {
 	Records
-	m map[string][]byte
+	m   map[string][]byte
+	idx map[string][]string
 }
 
-func (m *memRecords) PutRecord(_ context.Context, kind, id string, data []byte, _ ...IndexEntry) error {
+func (m *memRecords) PutRecord(_ context.Context, kind, id string, data []byte, idx ...IndexEntry) error {
 	m.m[kind+"/"+id] = data
+	if m.idx == nil {
+		m.idx = map[string][]string{}
+	}
+	for _, e := range idx {
+		m.idx[kind+"/"+e.Name+"/"+e.Value] = append(m.idx[kind+"/"+e.Name+"/"+e.Value], id)
+	}
 	return nil
+}
+
+func (m *memRecords) LookupRecords(_ context.Context, kind, index, value string) ([]string, error) {
+	return m.idx[kind+"/"+index+"/"+value], nil
 }
 
 func TestAskStillRepliesWhenRecordingFails(t *testing.T) {
@@ -135,5 +147,23 @@ func TestAskEmptyQuestion(t *testing.T) {
 	}
 	if len(log.got) != 0 {
 		t.Error("empty questions were recorded")
+	}
+}
+
+// One message handled twice records its unanswered question once.
+func TestUnansweredOncePerMessage(t *testing.T) {
+	kb := mustKB(t)
+	st := &memRecords{m: map[string][]byte{}}
+	a := &Asker{KB: func() *knowledge.Base { return kb }, Unanswered: StoreUnanswered{Records: st}}
+	m := Message{User: "oU", Kind: KindText, Text: "退耕还林一亩地补多少钱", ID: "wx:{oU}:msg:9"}
+	a.AskMessage(context.Background(), m)
+	a.AskMessage(context.Background(), m)
+	if len(st.m) != 1 {
+		t.Fatalf("%d records for one message", len(st.m))
+	}
+	m.ID = "wx:{oU}:msg:10"
+	a.AskMessage(context.Background(), m)
+	if len(st.m) != 2 {
+		t.Fatalf("%d records for two messages", len(st.m))
 	}
 }

@@ -27,6 +27,11 @@ type Message struct {
 	Event    string // KindEvent: subscribe, unsubscribe, CLICK, VIEW, SCAN, LOCATION, TEMPLATESENDJOBFINISH, ...
 	EventKey string // CLICK key, qrscene_<scene>, VIEW url, ...
 	At       time.Time
+	// ID is the same for every delivery of one message (the platform's
+	// retries, and a retry handled again after its first handler died);
+	// empty when unknown. Side effects of a message are keyed by it so
+	// they happen once.
+	ID string
 }
 
 // Response is what the person gets back. An empty Text with no flags
@@ -157,7 +162,7 @@ func foldCommand(s string) string {
 // AskIntent answers with the knowledge base.
 func AskIntent(a *Asker) Intent {
 	return IntentFunc(func(ctx context.Context, m Message) (Response, error) {
-		r := a.Ask(ctx, m.User, m.Text)
+		r := a.AskMessage(ctx, m)
 		return Response{Text: r.Text, Answered: r.Answered}, nil
 	})
 }

@@ -21,7 +21,7 @@ const (
 	KindPerson     = "person"     // id: phone; index "openid", "role", "village" (town/village)
 	KindPairing    = "pairing"    // id: pairing key; index "helper", "village"
 	KindTask       = "task"       // id: task id; index "owner", "leader", "open" (yes|no), "due"
-	KindVisit      = "visit"      // id: pairing/unixnano; index "pm" (pairing|2026-11), "helper"
+	KindVisit      = "visit"      // id: pairing/unixnano; index "pm" (pairing|2026-11), "helper", "msg" (hash of the reporting message)
 	KindAttendance = "attendance" // id: phone/2026-11-22; index "pm" (phone|2026-11)
 	KindInvite     = "invite"     // id: code; index "phone"
 	KindRemindSent = "remindsent" // id: reminder key
@@ -427,13 +427,26 @@ func (s *Staff) visitsIn(ctx context.Context, pairing, m string) ([]string, erro
 	return s.Store.LookupRecords(ctx, KindVisit, "pm", pairing+"|"+m)
 }
 
-// RecordVisit records that the helper visited the pairing now.
-func (s *Staff) RecordVisit(ctx context.Context, helper string, p roster.Pairing) error {
+// RecordVisit records that the helper visited the pairing now. msgID is
+// the chat message that reported it (Message.ID, may be empty): a message
+// handled twice records one visit.
+func (s *Staff) RecordVisit(ctx context.Context, helper string, p roster.Pairing, msgID string) error {
 	now := s.now()
 	v := Visit{Pairing: p.Key(), Helper: helper, Household: p.Household, At: now}
 	id := fmt.Sprintf("%s/%d", p.Key(), now.UnixNano())
-	return putJSON(ctx, s.Store, KindVisit, id, v, IndexEntry{Name: "pm", Value: p.Key() + "|" + month(now.In(s.loc()))},
-		IndexEntry{Name: "helper", Value: helper})
+	idx := []IndexEntry{{Name: "pm", Value: p.Key() + "|" + month(now.In(s.loc()))}, {Name: "helper", Value: helper}}
+	if msgID != "" {
+		mk := UserHash(msgID)
+		ids, err := s.Store.LookupRecords(ctx, KindVisit, "msg", mk)
+		if err != nil {
+			return err
+		}
+		if len(ids) > 0 {
+			return nil
+		}
+		idx = append(idx, IndexEntry{Name: "msg", Value: mk})
+	}
+	return putJSON(ctx, s.Store, KindVisit, id, v, idx...)
 }
 
 // RecordPresence records the cadre in the village today; false when today

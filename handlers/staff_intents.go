@@ -179,7 +179,7 @@ func (s *Staff) VisitIntent() Intent {
 			}
 			return Response{Text: text, Answered: true}, nil
 		}
-		if err := s.RecordVisit(ctx, me.Phone, *pick); err != nil {
+		if err := s.RecordVisit(ctx, me.Phone, *pick, m.ID); err != nil {
 			return Response{}, err
 		}
 		done, err := s.visitedCount(ctx, pairs)

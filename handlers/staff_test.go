@@ -292,3 +292,34 @@ func TestRemindersPlan(t *testing.T) {
 	_ = errors.New
 	_ = fmt.Sprint
 }
+
+// A message handled twice (its first handler died with its process, and
+// WeChat's retry was handled again) records one visit: the visit is keyed
+// by the message's ID. Another message records another visit.
+func TestVisitReportedTwiceByOneMessageIsOneVisit(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			c := &clock{time.Date(2026, 11, 18, 10, 0, 0, 0, handlers.ChinaTime())}
+			s, r := newStaff(t, st, c)
+			bind(t, s, r, "oH", "13800000001")
+			ctx := context.Background()
+			m := handlers.Message{User: "oH", Kind: handlers.KindText, Text: "已走访 张大山", ID: "wx:{oH}:msg:42"}
+			for i := 0; i < 2; i++ {
+				c.t = c.t.Add(time.Second)
+				if resp, err := r.Handle(ctx, m); err != nil || !strings.Contains(resp.Text, "走访 张大山") {
+					t.Fatalf("visit %d: %v %q", i, err, resp.Text)
+				}
+			}
+			key := roster.Pairing{HelperPhone: "13800000001", Household: "张大山", Town: "马街镇", Village: "金家村"}.Key()
+			ids, err := st.LookupRecords(ctx, handlers.KindVisit, "pm", key+"|2026-11")
+			if err != nil || len(ids) != 1 {
+				t.Fatalf("one message recorded %d visits: %v", len(ids), err)
+			}
+			m.ID = "wx:{oH}:msg:43"
+			r.Handle(ctx, m)
+			if ids, _ := st.LookupRecords(ctx, handlers.KindVisit, "pm", key+"|2026-11"); len(ids) != 2 {
+				t.Fatalf("a second message recorded %d visits in all, want 2", len(ids))
+			}
+		})
+	}
+}
