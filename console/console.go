@@ -439,10 +439,16 @@ type rosterData struct {
 	Tasks    int
 	Invites  []handlers.Invite
 	Report   []roster.RowError
+	// Pending counts the people of an import a crash cut short, not yet
+	// finished (the server finishes it within a minute).
+	Pending int
 }
 
 func (c *Console) rosterData(ctx context.Context, u User) rosterData {
 	var d rosterData
+	if p, err := c.Staff.PendingImport(ctx); err == nil {
+		d.Pending = len(p.People)
+	}
 	r, err := c.Staff.Export(ctx)
 	if err != nil {
 		return d

@@ -247,10 +247,52 @@ type ImportResult struct {
 	People, Pairings, Tasks int
 }
 
+// KindImport keeps a roster import while it is applied (id "pending"):
+// written whole before the first record changes and removed after the
+// last, so an import cut short by a crash is finished by ResumeImport.
+const KindImport = "rosterimport"
+
 // Apply stores a checked roster: people keep their WeChat binding, tasks
 // keep their closing, everything else is replaced by the file's values.
-// Running it twice changes nothing the second time.
+// Running it twice changes nothing the second time. The roster is first
+// kept whole as the pending import: if the process dies part way, the next
+// ResumeImport applies all of it.
 func (s *Staff) Apply(ctx context.Context, r roster.Roster) (ImportResult, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	if err := s.Store.PutRecord(ctx, KindImport, "pending", b); err != nil {
+		return ImportResult{}, fmt.Errorf("staff: keep the import: %w", err)
+	}
+	res, err := s.apply(ctx, r)
+	if err != nil {
+		return res, err // still pending: ResumeImport finishes it
+	}
+	return res, s.Store.DeleteRecord(ctx, KindImport, "pending")
+}
+
+// PendingImport returns the import that was being applied when the
+// process stopped, or ErrNotFound.
+func (s *Staff) PendingImport(ctx context.Context) (roster.Roster, error) {
+	return getJSON[roster.Roster](ctx, s.Store, KindImport, "pending")
+}
+
+// ResumeImport applies a pending import whole (see Apply); resumed is
+// false when there was none. serve calls it at start and every minute.
+func (s *Staff) ResumeImport(ctx context.Context) (res ImportResult, resumed bool, err error) {
+	r, err := s.PendingImport(ctx)
+	if errors.Is(err, ErrNotFound) {
+		return res, false, nil
+	}
+	if err != nil {
+		return res, false, err
+	}
+	res, err = s.Apply(ctx, r)
+	return res, true, err
+}
+
+func (s *Staff) apply(ctx context.Context, r roster.Roster) (ImportResult, error) {
 	var res ImportResult
 	for _, p := range r.People {
 		sp := StaffPerson{Person: p}

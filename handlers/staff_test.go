@@ -323,3 +323,59 @@ func TestVisitReportedTwiceByOneMessageIsOneVisit(t *testing.T) {
 		})
 	}
 }
+
+// dyingStore stops writing after n records, as a process killed part way
+// through an import does: nothing after that point reaches the store.
+type dyingStore struct {
+	handlers.QuizStore
+	left int
+}
+
+func (d *dyingStore) PutRecord(ctx context.Context, kind, id string, data []byte, idx ...handlers.IndexEntry) error {
+	if d.left <= 0 {
+		return errors.New("killed")
+	}
+	d.left--
+	return d.QuizStore.PutRecord(ctx, kind, id, data, idx...)
+}
+
+// Issue 14.8: kill -9 three seconds into importing 3,000 people left 1,676
+// stored. The import is kept whole before it is applied, and the next
+// start finishes all of it.
+func TestImportCutShortIsFinishedWhole(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			var r roster.Roster
+			for i := 0; i < 3000; i++ {
+				r.People = append(r.People, roster.Person{Name: fmt.Sprint("人", i), Phone: fmt.Sprintf("139%08d", i), Role: roster.RoleHelper, Town: "马街镇", Village: "金家村"})
+			}
+			dying := &handlers.Staff{Store: &dyingStore{QuizStore: st, left: 1677}}
+			if _, err := dying.Apply(ctx, r); err == nil {
+				t.Fatal("the dying store took everything")
+			}
+			ids, _ := st.ListRecords(ctx, handlers.KindPerson, "", 0)
+			if len(ids) == 0 || len(ids) >= 3000 {
+				t.Fatalf("the crash left %d people; the test needs a part", len(ids))
+			}
+			// the restarted process
+			s := &handlers.Staff{Store: st}
+			if p, err := s.PendingImport(ctx); err != nil || len(p.People) != 3000 {
+				t.Fatalf("pending import: %d people, %v", len(p.People), err)
+			}
+			res, resumed, err := s.ResumeImport(ctx)
+			if err != nil || !resumed || res.People != 3000 {
+				t.Fatalf("resume: %+v %v %v", res, resumed, err)
+			}
+			if ids, _ := st.ListRecords(ctx, handlers.KindPerson, "", 0); len(ids) != 3000 {
+				t.Fatalf("after the restart %d people are stored, want 3000", len(ids))
+			}
+			if _, resumed, _ := s.ResumeImport(ctx); resumed {
+				t.Fatal("a finished import was applied again")
+			}
+			if _, err := s.PendingImport(ctx); !errors.Is(err, handlers.ErrNotFound) {
+				t.Fatalf("still pending after it finished: %v", err)
+			}
+		})
+	}
+}

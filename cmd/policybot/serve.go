@@ -220,6 +220,9 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	staff := staffFor(cfg, st)
 	staff.Quiz, staff.Logger = qz, logger
 	staff.Register(router, st)
+	if res, resumed, err := staff.ResumeImport(context.Background()); resumed {
+		logger.Warn("an interrupted roster import was finished", "people", res.People, "pairings", res.Pairings, "tasks", res.Tasks, "err", err)
+	}
 	notices := &handlers.Notices{Store: st, Staff: staff, TwoPerson: cfg.NoticeTwoPerson}
 	notices.Register(router, staff.ReachByPhone)
 	sched := scheduler.New(loc, st, logger)
@@ -255,6 +258,16 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	if err == nil {
 		err = sched.Add(scheduler.Job{Name: "notices-due", Spec: "@every 1m", Lease: 5 * time.Minute, Run: func(ctx context.Context) error {
 			_, err := notices.SendDue(ctx, staff.ReachByPhone)
+			return err
+		}})
+	}
+	if err == nil {
+		// a roster import cut short by a crash is finished, whole
+		err = sched.Add(scheduler.Job{Name: "roster-import-resume", Spec: "@every 1m", Lease: 10 * time.Minute, Run: func(ctx context.Context) error {
+			res, resumed, err := staff.ResumeImport(ctx)
+			if resumed {
+				logger.Warn("an interrupted roster import was finished", "people", res.People, "pairings", res.Pairings, "tasks", res.Tasks, "err", err)
+			}
 			return err
 		}})
 	}
