@@ -1,12 +1,14 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"policybot/handlers"
 	"policybot/knowledge"
@@ -59,12 +61,27 @@ func (c *Console) docPage(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, "doc.html", title, ps, "", "")
 }
 
-// reloaded rebuilds the knowledge base and shows the knowledge page.
+// reloadWait is how long a page waits for the knowledge base to be
+// rebuilt before it answers that the rebuild goes on in the background
+// (the server's write timeout is 10 s).
+const reloadWait = 5 * time.Second
+
+// reloaded rebuilds the knowledge base and shows the knowledge page. A
+// rebuild that takes longer than reloadWait finishes in the background.
 func (c *Console) reloaded(w http.ResponseWriter, r *http.Request, flash string) {
 	if c.Reload != nil {
-		if err := c.Reload(r.Context()); err != nil {
-			c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", "已保存，但重新加载知识库失败："+err.Error())
-			return
+		done := make(chan error, 1)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Minute)
+		go func() { defer cancel(); done <- c.Reload(ctx) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				c.log().Error("console: knowledge reload", "err", err)
+				c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", "已保存，但知识库没能重新加载，请稍后刷新再看；问题仍在请联系技术人员")
+				return
+			}
+		case <-time.After(reloadWait):
+			flash += "。知识库正在重建，一两分钟内生效"
 		}
 	}
 	c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), flash, "")
@@ -84,6 +101,21 @@ func (c *Console) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	name := path.Base(strings.ReplaceAll(hdr.Filename, "\\", "/"))
 	ctx := r.Context()
+	// read it now as the knowledge base will: a file that cannot be read,
+	// or would take the base over its limit, is refused with the reason
+	text, err := knowledge.DocumentText(name, data, 0)
+	if err != nil {
+		c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", fmt.Sprintf("《%s》没有加入知识库：%v", name, err))
+		return
+	}
+	if c.KB != nil {
+		kb := c.KB()
+		old, _ := kb.FileText(name) // a file replaced by its new version
+		if total := kb.TextSize() - len(old) + len(text); total > kb.MaxTotalText() {
+			c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", fmt.Sprintf("《%s》没有加入知识库：知识库的文字已接近上限（%d MB），请先删除不再用的文件", name, kb.MaxTotalText()>>20))
+			return
+		}
+	}
 	if err := c.Knowledge.PutFile(ctx, name, data); err != nil {
 		c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", err.Error())
 		return

@@ -30,6 +30,10 @@ type Options struct {
 	// Extra is one more folder, read last (knowledge added from the
 	// console and kept in the store, as a MemFS).
 	Extra fs.FS
+	// MaxDocumentText and MaxTotalText bound the text of one document and
+	// of all documents (bytes; <= 0: DefaultMaxDocumentText and
+	// DefaultMaxTotalText). A document over either is reported and left out.
+	MaxDocumentText, MaxTotalText int
 }
 
 // Problem is a file that could not be loaded. Load reports it and carries
@@ -53,6 +57,9 @@ type Base struct {
 	minConf  float64
 	cache    *answerCache
 	files    map[string]string // source file name → its text as loaded
+	textSize int               // bytes of document text loaded
+
+	maxDoc, maxTotal int
 }
 
 // maxFileBytes bounds one knowledge file; larger files are reported.
@@ -63,7 +70,13 @@ const maxFileBytes = 32 << 20
 // is non-nil only when the embedded corpus itself is broken or nothing at
 // all could be loaded.
 func Load(opts Options) (*Base, []Problem, error) {
-	b := &Base{minConf: DefaultMinConfidence}
+	b := &Base{minConf: DefaultMinConfidence, maxDoc: opts.MaxDocumentText, maxTotal: opts.MaxTotalText}
+	if b.maxDoc <= 0 {
+		b.maxDoc = DefaultMaxDocumentText
+	}
+	if b.maxTotal <= 0 {
+		b.maxTotal = DefaultMaxTotalText
+	}
 	if opts.MinConfidence > 0 {
 		b.minConf = opts.MinConfidence
 	}
@@ -168,14 +181,13 @@ func (b *Base) loadFS(fsys fs.FS, label string) []Problem {
 				fail(err)
 				continue
 			}
-			text := string(data)
-			if ext == ".docx" {
-				if text, err = readDocx(data); err != nil {
-					fail(err)
-					continue
-				}
-			} else if !isText(data) {
-				fail(errors.New("not UTF-8 text (save it as UTF-8)"))
+			text, err := DocumentText(name, data, b.maxDoc)
+			if err != nil {
+				fail(err)
+				continue
+			}
+			if b.textSize+len(text) > b.maxTotal {
+				fail(fmt.Errorf("%w：知识库的文字已到上限 %d MB，这份文件没有加入", ErrTooMuchText, b.maxTotal>>20))
 				continue
 			}
 			var meta *Meta
@@ -192,19 +204,14 @@ func (b *Base) loadFS(fsys fs.FS, label string) []Problem {
 			b.files[name] = text
 			docs := buildDocuments(name, text, meta)
 			if len(docs) == 0 {
-				fail(errors.New("no text found"))
+				fail(errors.New("文件里没有文字"))
 				continue
 			}
+			b.textSize += len(text)
 			b.docs = append(b.docs, docs...)
 		}
 	}
 	return problems
-}
-
-// isText reports whether data is UTF-8 without NUL bytes.
-func isText(data []byte) bool {
-	s := string(data)
-	return !strings.ContainsRune(s, 0) && strings.ToValidUTF8(s, "\ufffd") == s
 }
 
 // finish numbers the passages and builds the index and typo model.
@@ -245,6 +252,12 @@ func (b *Base) finish() {
 		}
 	}
 }
+
+// TextSize is the bytes of document text loaded (see MaxTotalText).
+func (b *Base) TextSize() int { return b.textSize }
+
+// MaxTotalText is the limit on all documents' text this base was loaded with.
+func (b *Base) MaxTotalText() int { return b.maxTotal }
 
 // FileText returns the text of a source file as it was loaded (a .docx
 // as its extracted text), e.g. to check that a quiz quote occurs in it.

@@ -138,12 +138,12 @@ func TestReadDocxRejectsGarbage(t *testing.T) {
 	}
 	for name, data := range tests {
 		t.Run(name, func(t *testing.T) {
-			if _, err := readDocx(data); err == nil {
+			if _, err := readDocx(data, DefaultMaxDocumentText); err == nil {
 				t.Errorf("readDocx accepted %s", name)
 			}
 		})
 	}
-	text, err := readDocx(makeDocx(t, "第一段", "第二段"))
+	text, err := readDocx(makeDocx(t, "第一段", "第二段"), DefaultMaxDocumentText)
 	if err != nil || text != "第一段\n第二段\n" {
 		t.Errorf("readDocx = %q, %v", text, err)
 	}

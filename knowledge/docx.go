@@ -10,17 +10,15 @@ import (
 	"strings"
 )
 
-// maxDocxXML bounds the decompressed document.xml so that a zip bomb
-// cannot exhaust memory.
-const maxDocxXML = 64 << 20
-
 // readDocx extracts the text of a .docx file (a zip of XML), one line per
 // paragraph. Tabs and line breaks inside a paragraph become spaces. It
-// returns an error for anything that is not a readable Word document.
-func readDocx(data []byte) (string, error) {
+// returns an error for anything that is not a readable Word document, and
+// stops at maxText bytes of text or maxDocxXML of XML (a zip bomb expands
+// a few hundred KB into gigabytes).
+func readDocx(data []byte, maxText int) (string, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return "", fmt.Errorf("not a docx (zip) file: %w", err)
+		return "", errors.New("不是 Word 文档（.docx 文件打不开，可能已损坏，或是旧的 .doc 改了名字）")
 	}
 	var body *zip.File
 	for _, f := range zr.File {
@@ -29,14 +27,18 @@ func readDocx(data []byte) (string, error) {
 		}
 	}
 	if body == nil {
-		return "", errors.New("not a docx file: word/document.xml is missing")
+		return "", errors.New("不是 Word 文档（里面没有正文）")
+	}
+	if body.UncompressedSize64 > maxDocxXML {
+		return "", fmt.Errorf("%w：Word 正文解压后超过 %d MB", ErrTooMuchText, maxDocxXML>>20)
 	}
 	rc, err := body.Open()
 	if err != nil {
-		return "", fmt.Errorf("open word/document.xml: %w", err)
+		return "", errors.New("Word 文档已损坏（正文打不开）")
 	}
 	defer rc.Close()
-	dec := xml.NewDecoder(io.LimitReader(rc, maxDocxXML))
+	lr := &io.LimitedReader{R: rc, N: maxDocxXML + 1} // the header's size may lie
+	dec := xml.NewDecoder(lr)
 	var out, para strings.Builder
 	inText := false
 	for {
@@ -44,8 +46,11 @@ func readDocx(data []byte) (string, error) {
 		if err == io.EOF {
 			break
 		}
+		if lr.N <= 0 {
+			return "", fmt.Errorf("%w：Word 正文解压后超过 %d MB", ErrTooMuchText, maxDocxXML>>20)
+		}
 		if err != nil {
-			return "", fmt.Errorf("parse word/document.xml: %w", err)
+			return "", errors.New("Word 文档已损坏（正文读不通）")
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -63,10 +68,16 @@ func readDocx(data []byte) (string, error) {
 				out.WriteString(strings.TrimSpace(para.String()))
 				out.WriteByte('\n')
 				para.Reset()
+				if out.Len() > maxText {
+					return "", fmt.Errorf("%w：超过 %d MB（这是一份文件能有的文字上限）", ErrTooMuchText, maxText>>20)
+				}
 			}
 		case xml.CharData:
 			if inText {
 				para.Write(t)
+				if para.Len() > maxText {
+					return "", fmt.Errorf("%w：超过 %d MB（这是一份文件能有的文字上限）", ErrTooMuchText, maxText>>20)
+				}
 			}
 		}
 	}

@@ -1,0 +1,98 @@
+package console
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"mime/multipart"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"policybot/handlers"
+	"policybot/knowledge"
+)
+
+// withKnowledge gives the test console a knowledge base that reloads
+// with what the store holds, as serve's does.
+func withKnowledge(t *testing.T, e *env) {
+	t.Helper()
+	kbs := handlers.KBStore{Records: e.store, Counters: e.store}
+	var cur atomic.Pointer[knowledge.Base]
+	reload := func(ctx context.Context) error {
+		extra, err := kbs.FS(ctx)
+		if err != nil {
+			return err
+		}
+		kb, _, err := knowledge.Load(knowledge.Options{Extra: extra})
+		if err != nil {
+			return err
+		}
+		cur.Store(kb)
+		return nil
+	}
+	if err := reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.console.Knowledge, e.console.KB, e.console.Reload = kbs, cur.Load, reload
+}
+
+func uploadDoc(t *testing.T, e *env, name string, data []byte) string {
+	t.Helper()
+	c := client(t)
+	login(t, e, c, "admin", "correct horse battery")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("csrf", csrfOf(t, c, e.srv.URL+"/admin/knowledge"))
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(data)
+	mw.Close()
+	resp, err := c.Post(e.srv.URL+"/admin/knowledge/upload", mw.FormDataContentType(), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// Issue 14.9 (and 15.2): a zip bomb, random bytes as .docx and an empty
+// file are refused on the page, named, with the reason in Chinese, and
+// nothing is stored; a GBK text file is read.
+func TestUploadIsCheckedBeforeItIsStored(t *testing.T) {
+	e := newEnv(t)
+	withKnowledge(t, e)
+	var bomb bytes.Buffer
+	zw := zip.NewWriter(&bomb)
+	w, _ := zw.Create("word/document.xml")
+	w.Write([]byte("<w:document><w:body>"))
+	for n := 0; n < 51<<20; n += 40 {
+		w.Write([]byte("<w:p><w:r><w:t>低保补助按月发放</w:t></w:r></w:p>"))
+	}
+	w.Write([]byte("</w:body></w:document>"))
+	zw.Close()
+	for name, data := range map[string][]byte{
+		"炸弹.docx": bomb.Bytes(),
+		"乱码.docx": bytes.Repeat([]byte{0x13, 0x37, 0xfe}, 1000),
+		"空白.txt":  []byte("\n\n"),
+	} {
+		page := uploadDoc(t, e, name, data)
+		if !strings.Contains(page, "《"+name+"》没有加入知识库：") {
+			t.Errorf("%s: the page does not say it failed:\n%.600s", name, page)
+		}
+		if _, err := e.store.GetRecord(context.Background(), handlers.KindKBFile, name); err == nil {
+			t.Errorf("%s was stored", name)
+		}
+	}
+	gbk, _ := simplifiedchinese.GBK.NewEncoder().Bytes([]byte("某县临时救助办法\n第一条 临时救助由乡镇人民政府受理，急难情形可先行救助。\n"))
+	page := uploadDoc(t, e, "临时救助.txt", gbk)
+	if !strings.Contains(page, "已加入知识库：临时救助.txt") {
+		t.Fatalf("GBK upload:\n%.600s", page)
+	}
+	if a := e.console.KB().Answer("临时救助找谁受理"); !a.Answered || !strings.Contains(a.Text, "乡镇人民政府") {
+		t.Fatalf("the GBK document does not answer: %+v", a)
+	}
+}
