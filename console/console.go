@@ -439,6 +439,8 @@ type rosterData struct {
 	Tasks    int
 	Invites  []handlers.Invite
 	Report   []roster.RowError
+	// ReportMore counts the row problems past the ones shown.
+	ReportMore int
 	// Pending counts the people of an import a crash cut short, not yet
 	// finished (the server finishes it within a minute).
 	Pending int
@@ -498,6 +500,9 @@ func (c *Console) rosterImport(w http.ResponseWriter, r *http.Request) {
 	if len(bad) > 0 {
 		d := c.rosterData(ctx, u)
 		d.Report = bad
+		if len(bad) > maxRowErrors {
+			d.Report, d.ReportMore = bad[:maxRowErrors], len(bad)-maxRowErrors
+		}
 		c.render(w, r, "roster.html", "名单与绑定", d, "", fmt.Sprintf("%s 有 %d 行有问题，没有导入任何内容。改好后再导入。", hdr.Filename, len(bad)))
 		return
 	}
@@ -510,6 +515,10 @@ func (c *Console) rosterImport(w http.ResponseWriter, r *http.Request) {
 	handlers.Audit(ctx, c.Store, u.Name, "roster_import", detail, c.now())
 	c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "已导入 "+detail, "")
 }
+
+// maxRowErrors is how many row problems an import page lists; the rest
+// are counted.
+const maxRowErrors = 100
 
 func (c *Console) rosterExport(w http.ResponseWriter, r *http.Request) {
 	rs, err := c.Staff.Export(r.Context())

@@ -196,7 +196,7 @@ func TestRosterImportInviteAndAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page := upload("garbage.xlsx", []byte("not a workbook")); !strings.Contains(page, "not a readable") {
+	if page := upload("garbage.xlsx", []byte("not a workbook")); !strings.Contains(page, "不是能打开的 Excel 工作簿") {
 		t.Errorf("garbage: %s", page)
 	}
 	page := upload("example.xlsx", good)

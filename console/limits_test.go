@@ -1,10 +1,12 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"policybot/handlers"
 	"policybot/store/embedded"
@@ -269,5 +273,41 @@ func TestConsoleBodiesAreCapped(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), "太大") {
 			t.Errorf("%s: no Chinese error: %q", tt.path, rec.Body.String())
 		}
+	}
+}
+
+// Issue 14.10: a 500 k-row file returned a 44 MB page of row errors. At
+// most maxRowErrors are listed, with a count of the rest.
+func TestImportPageListsAtMostAHundredRowErrors(t *testing.T) {
+	e := newEnv(t)
+	cl := client(t)
+	login(t, e, cl, "admin", "correct horse battery")
+	f := excelize.NewFile()
+	f.SetSheetName("Sheet1", "人员")
+	f.SetSheetRow("人员", "A1", &[]any{"姓名", "手机号", "角色", "乡镇", "村"})
+	for i := 0; i < 500; i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		f.SetSheetRow("人员", cell, &[]any{fmt.Sprint("人", i), "12345", "帮扶责任人", "马街镇", "金家村"})
+	}
+	var wb bytes.Buffer
+	f.Write(&wb)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("csrf", csrfOf(t, cl, e.srv.URL+"/admin/roster"))
+	fw, _ := mw.CreateFormFile("file", "bad.xlsx")
+	fw.Write(wb.Bytes())
+	mw.Close()
+	resp, err := cl.Post(e.srv.URL+"/admin/roster/import", mw.FormDataContentType(), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	page := string(b)
+	if n := strings.Count(page, "不是 11 位手机号"); n != maxRowErrors {
+		t.Fatalf("%d row errors listed, want %d", n, maxRowErrors)
+	}
+	if !strings.Contains(page, "另有 400 行有问题") || !strings.Contains(page, "有 500 行有问题") {
+		t.Fatalf("the page does not count the rest:\n%.2000s", page)
 	}
 }

@@ -199,3 +199,46 @@ func TestReadCSV(t *testing.T) {
 		t.Errorf("sheet of file: %q", s)
 	}
 }
+
+// sheetWith writes a 人员 sheet of n rows (streamed, as a large export is).
+func sheetWith(t testing.TB, n int, bad bool) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	f.SetSheetName("Sheet1", SheetPeople)
+	sw, err := f.NewStreamWriter(SheetPeople)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.SetRow("A1", []any{"姓名", "手机号", "角色", "乡镇", "村"})
+	for i := 0; i < n; i++ {
+		phone := fmt.Sprintf("139%08d", i)
+		if bad {
+			phone = "12345"
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		sw.SetRow(cell, []any{fmt.Sprint("人", i), phone, RoleHelper, "马街镇", "金家村"})
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// Issue 14.10: an .xlsx of 1.5 M rows was read whole (1.55 GB). A sheet
+// past MaxRows is refused, in Chinese, without reading it all.
+func TestSheetPastTheRowLimitIsRefused(t *testing.T) {
+	data := sheetWith(t, MaxRows+5000, false)
+	_, err := ReadXLSX(bytes.NewReader(data))
+	if err == nil || !strings.Contains(err.Error(), "超过 20000 行") || !strings.Contains(err.Error(), SheetPeople) {
+		t.Fatalf("ReadXLSX = %v", err)
+	}
+	p, err := ReadXLSX(bytes.NewReader(sheetWith(t, 3000, false)))
+	if err != nil || len(p.People) != 3000 {
+		t.Fatalf("3000 rows: %v, %d people", err, len(p.People))
+	}
+}

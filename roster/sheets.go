@@ -29,13 +29,26 @@ type Parsed struct {
 	Bad  []RowError
 }
 
+// MaxRows bounds the rows of one sheet (a county's roster has a few
+// thousand); a larger sheet is refused before it is read further.
+const MaxRows = 20000
+
+// xlsxOptions read cell values as stored and bound what the workbook may
+// expand to (a sheet's XML past UnzipXMLSizeLimit is streamed from a
+// temporary file, not held in memory).
+var xlsxOptions = excelize.Options{RawCellValue: true, UnzipSizeLimit: 256 << 20, UnzipXMLSizeLimit: 16 << 20}
+
 // ReadXLSX reads the sheets 人员, 结对 and 整改任务 (any may be absent;
-// none present is an error). Dates are read from the cell's value, so an
-// Excel date and a typed date both work.
+// none present is an error), row by row. Dates are read from the cell's
+// value, so an Excel date and a typed date both work. Its errors are
+// written for the official who gave the file.
 func ReadXLSX(r io.Reader) (*Parsed, error) {
-	f, err := excelize.OpenReader(r, excelize.Options{RawCellValue: true})
+	f, err := excelize.OpenReader(r, xlsxOptions)
+	if err != nil && strings.Contains(err.Error(), "unzip size exceeds") {
+		return nil, fmt.Errorf("工作簿解压后超过 %d MB，太大了：请分成几个文件导入（每张表最多 %d 行）", xlsxOptions.UnzipSizeLimit>>20, MaxRows)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("roster: not a readable .xlsx workbook: %w", err)
+		return nil, errors.New("这不是能打开的 Excel 工作簿（.xlsx），可能已损坏，或是旧的 .xls 改了名字")
 	}
 	defer f.Close()
 	p := &Parsed{}
@@ -45,18 +58,28 @@ func ReadXLSX(r io.Reader) (*Parsed, error) {
 		if err != nil || idx < 0 {
 			continue
 		}
-		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+		rows, err := f.Rows(sheet)
 		if err != nil {
-			return nil, fmt.Errorf("roster: read sheet %s: %w", sheet, err)
+			return nil, fmt.Errorf("「%s」表读不出来（%v）", sheet, err)
 		}
 		found++
-		if err := p.addRows(sheet, rows); err != nil {
+		err = p.addRows(sheet, func() ([]string, error) {
+			if !rows.Next() {
+				if err := rows.Error(); err != nil {
+					return nil, err
+				}
+				return nil, io.EOF
+			}
+			return rows.Columns(xlsxOptions)
+		})
+		rows.Close()
+		if err != nil {
 			return nil, err
 		}
 	}
 	if found == 0 {
-		return nil, fmt.Errorf("roster: the workbook has none of the sheets %s, %s, %s (it has: %s)",
-			SheetPeople, SheetPairings, SheetTasks, strings.Join(f.GetSheetList(), ", "))
+		return nil, fmt.Errorf("工作簿里没有「%s」「%s」「%s」中的任何一张表（它有：%s）",
+			SheetPeople, SheetPairings, SheetTasks, strings.Join(f.GetSheetList(), "、"))
 	}
 	return p, nil
 }
@@ -77,22 +100,29 @@ func SheetOfFile(name string) (string, bool) {
 func (p *Parsed) ReadCSV(sheet string, r io.Reader) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
-	rows, err := cr.ReadAll()
-	if err != nil {
-		return fmt.Errorf("roster: %s: %w", sheet, err)
-	}
-	if len(rows) > 0 && len(rows[0]) > 0 {
-		rows[0][0] = strings.TrimPrefix(rows[0][0], "\ufeff")
-	}
-	return p.addRows(sheet, rows)
+	first := true
+	return p.addRows(sheet, func() ([]string, error) {
+		row, err := cr.Read()
+		if err == nil && first && len(row) > 0 {
+			row[0] = strings.TrimPrefix(row[0], "\ufeff")
+		}
+		first = false
+		return row, err
+	})
 }
 
-func (p *Parsed) addRows(sheet string, rows [][]string) error {
-	if len(rows) == 0 {
+// addRows reads a sheet from next (io.EOF at its end): the header row,
+// then the rows, at most MaxRows.
+func (p *Parsed) addRows(sheet string, next func() ([]string, error)) error {
+	header, err := next()
+	if err == io.EOF {
 		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("「%s」表读不出来（%v）", sheet, err)
+	}
 	col := map[string]int{}
-	for i, h := range rows[0] {
+	for i, h := range header {
 		col[strings.TrimSpace(h)] = i
 	}
 	var missing []string
@@ -102,10 +132,19 @@ func (p *Parsed) addRows(sheet string, rows [][]string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("roster: sheet %s lacks the columns %s (want %s)", sheet, strings.Join(missing, ", "), strings.Join(Columns[sheet], ", "))
+		return fmt.Errorf("「%s」表的第一行缺少这些列：%s（应有：%s）", sheet, strings.Join(missing, "、"), strings.Join(Columns[sheet], "、"))
 	}
-	for n, row := range rows[1:] {
-		rowNo := n + 2
+	for rowNo := 2; ; rowNo++ {
+		row, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("「%s」表第 %d 行读不出来（%v）", sheet, rowNo, err)
+		}
+		if rowNo > MaxRows+1 {
+			return fmt.Errorf("「%s」表超过 %d 行，请分成几个文件导入", sheet, MaxRows)
+		}
 		cell := func(name string) string {
 			i, ok := col[name]
 			if !ok || i >= len(row) {

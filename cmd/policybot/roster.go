@@ -114,7 +114,11 @@ func cmdRoster(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		}
 		bad := append(p.Bad, roster.Check(p.Roster, p.Rows, ex)...)
 		if len(bad) > 0 {
-			for _, e := range bad {
+			for i, e := range bad {
+				if i == 100 {
+					fmt.Fprintf(stderr, "… and %d more\n", len(bad)-100)
+					break
+				}
 				fmt.Fprintln(stderr, e.Error())
 			}
 			fmt.Fprintf(stderr, "policybot: %d bad rows; nothing was imported\n", len(bad))
