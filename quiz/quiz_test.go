@@ -374,3 +374,22 @@ func TestReportXLSXOpensWithTheFigures(t *testing.T) {
 		t.Errorf("周排行 = %q", lead)
 	}
 }
+
+// A question sheet past MaxRows is refused (in Chinese) before it is read
+// whole, as roster sheets are (issue 14.10).
+func TestReadXLSXRefusesAHugeSheet(t *testing.T) {
+	f := excelize.NewFile()
+	sw, _ := f.NewStreamWriter("Sheet1")
+	sw.SetRow("A1", []any{"编号", "类型", "题目"})
+	for i := 0; i < quiz.MaxRows+10; i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		sw.SetRow(cell, []any{fmt.Sprint("q", i), "判断", "题"})
+	}
+	sw.Flush()
+	var buf bytes.Buffer
+	f.Write(&buf)
+	_, _, err := quiz.ReadXLSX(&buf, func(string) (string, bool) { return "", false }, nil)
+	if err == nil || !strings.Contains(err.Error(), "超过 5000 行") {
+		t.Fatalf("ReadXLSX = %v", err)
+	}
+}

@@ -33,22 +33,22 @@ func (e RowError) Error() string { return fmt.Sprintf("%s 第 %d 行: %v", e.She
 // among reserved, e.g. the shipped ids). It returns every problem with its
 // row number; when there is any, the questions must not be applied.
 func ReadXLSX(r io.Reader, corpus func(string) (string, bool), reserved map[string]bool) ([]Question, []RowError, error) {
-	f, err := excelize.OpenReader(r)
+	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: 64 << 20, UnzipXMLSizeLimit: 16 << 20})
 	if err != nil {
-		return nil, nil, fmt.Errorf("quiz: not a readable .xlsx workbook: %w", err)
+		return nil, nil, errors.New("这不是能打开的 Excel 工作簿（.xlsx），可能已损坏、太大，或是旧的 .xls 改了名字")
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, nil, errors.New("quiz: the workbook has no sheet")
+		return nil, nil, errors.New("工作簿里没有表")
 	}
 	sheet := sheets[0]
-	rows, err := f.GetRows(sheet)
+	rows, err := readRows(f, sheet)
 	if err != nil {
-		return nil, nil, fmt.Errorf("quiz: read sheet %s: %w", sheet, err)
+		return nil, nil, err
 	}
 	if len(rows) == 0 {
-		return nil, nil, fmt.Errorf("quiz: sheet %s is empty", sheet)
+		return nil, nil, fmt.Errorf("「%s」表是空的", sheet)
 	}
 	col := map[string]int{}
 	for i, h := range rows[0] {
@@ -124,6 +124,31 @@ func ReadXLSX(r io.Reader, corpus func(string) (string, bool), reserved map[stri
 		return nil, nil, fmt.Errorf("quiz: sheet %s has no questions", sheet)
 	}
 	return qs, bad, nil
+}
+
+// MaxRows bounds the questions of one import; a larger sheet is refused
+// before it is read further.
+const MaxRows = 5000
+
+// readRows reads a sheet row by row, at most MaxRows after the header.
+func readRows(f *excelize.File, sheet string) ([][]string, error) {
+	it, err := f.Rows(sheet)
+	if err != nil {
+		return nil, fmt.Errorf("「%s」表读不出来（%v）", sheet, err)
+	}
+	defer it.Close()
+	var rows [][]string
+	for it.Next() {
+		if len(rows) > MaxRows {
+			return nil, fmt.Errorf("「%s」表超过 %d 行，请分成几个文件导入", sheet, MaxRows)
+		}
+		row, err := it.Columns()
+		if err != nil {
+			return nil, fmt.Errorf("「%s」表第 %d 行读不出来（%v）", sheet, len(rows)+1, err)
+		}
+		rows = append(rows, row)
+	}
+	return rows, it.Error()
 }
 
 // WriteXLSX writes questions in the import format (a template officials
