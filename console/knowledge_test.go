@@ -69,8 +69,9 @@ func TestUploadIsCheckedBeforeItIsStored(t *testing.T) {
 	zw := zip.NewWriter(&bomb)
 	w, _ := zw.Create("word/document.xml")
 	w.Write([]byte("<w:document><w:body>"))
-	for n := 0; n < 51<<20; n += 40 {
-		w.Write([]byte("<w:p><w:r><w:t>低保补助按月发放</w:t></w:r></w:p>"))
+	chunk := bytes.Repeat([]byte("<w:p><w:r><w:t>低保补助按月发放</w:t></w:r></w:p>"), 1<<20/48)
+	for n := 0; n < 51<<20; n += len(chunk) {
+		w.Write(chunk)
 	}
 	w.Write([]byte("</w:body></w:document>"))
 	zw.Close()

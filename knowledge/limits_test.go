@@ -19,7 +19,7 @@ func bombDocx(t *testing.T, size int) []byte {
 	zw := zip.NewWriter(&buf)
 	w, _ := zw.Create("word/document.xml")
 	w.Write([]byte(`<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`))
-	para := []byte(`<w:p><w:r><w:t>第一条 低保对象每月领取补助金，由乡镇人民政府按月发放。</w:t></w:r></w:p>`)
+	para := bytes.Repeat([]byte(`<w:p><w:r><w:t>第一条 低保对象每月领取补助金，由乡镇人民政府按月发放。</w:t></w:r></w:p>`), 8000)
 	for n := 0; n < size; n += len(para) {
 		w.Write(para)
 	}
