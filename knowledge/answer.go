@@ -45,6 +45,8 @@ type Answer struct {
 	// covered or a list question gets no list, and 0 when the question asks
 	// for a figure, date or phone number that the evidence lacks.
 	Score float64
+	// Features are what Score was computed from (zero for FAQ answers).
+	Features Features
 	// FAQ is the id of the curated entry that answered, if any.
 	FAQ string
 }
@@ -188,9 +190,39 @@ func (b *Base) answer(question string) Answer {
 			conf = 0
 		}
 	}
-	ans := Answer{Score: conf, Answered: true}
+	f := Features{
+		Coverage:  q.coverage(best.p.normEvidence),
+		Strength:  min(1, top/max(b.idealScore(q), 1e-9)),
+		Predicate: q.predicateCoverage(best.p.normEvidence),
+		Phrase:    q.phraseCoverage(best.p.normEvidence),
+		Typed:     0.5,
+	}
+	if len(hits) > 1 && hits[0].score > 0 {
+		f.Margin = max(0, (hits[0].score-hits[1].score)/hits[0].score)
+	} else {
+		f.Margin = 1
+	}
+	if q.want.kind != wantAny {
+		f.Typed = 0
+		if satisfied {
+			f.Typed = 1
+		}
+	}
+	ans := Answer{Score: conf, Answered: true, Features: f}
 	ans.Sources, ans.Text = b.compose(chosen, q.want.kind == wantHow)
 	return ans
+}
+
+// idealScore is the BM25 score q's terms reach in a passage of average
+// length holding each once: what Features.Strength is relative to.
+func (b *Base) idealScore(q *query) float64 {
+	var s float64
+	for t, w := range q.terms {
+		if _, ok := b.ix.terms[t]; ok {
+			s += b.ix.idf(t) * w
+		}
+	}
+	return s
 }
 
 // predicateWeight is how much a yes/no question's predicate counts: the
@@ -239,22 +271,34 @@ func (b *Base) rerank(q *query, hits []hit) []hit {
 	return out
 }
 
-// reOrdinal matches a sentence that opens an item of an ordinal list.
-var reOrdinal = regexp.MustCompile(`^\s*[“"]?([一二三四五六七八九十])是`)
+// reOrdinal matches a sentence that opens an item of an ordinal list:
+// 一是…, or an item of an article or notice, (一)… / （一）….
+var reOrdinal = regexp.MustCompile(`^\s*[“"]?(?:([一二三四五六七八九十])是|[(（]([一二三四五六七八九十]{1,3})[)）])`)
 
-// ordinalRun returns the sentences from p's "一是" to the last item of the
-// run that follows (二是, 三是, … in order), read on into the next passages
-// under the same heading, or nil when there is no run of two items or more.
+// ordinalRun returns the sentences from p's "一是" (or "(一)") to the last
+// item of the run that follows (二是, 三是, … in order), read on into the
+// next passages under the same heading, or nil when there is no run of two
+// items or more. A lead sentence just before the first item ("…包括：")
+// opens the run.
 func (b *Base) ordinalRun(p *Passage) []candidate {
 	var run []candidate
 	lastItem, next := -1, 1
+	lead := ""
 	for q := p; q != nil; q = b.nextInSection(q) {
 		for i, sent := range q.Sentences {
+			if next > 1 && sent == lead {
+				continue // a long article's lead, repeated in its next part
+			}
 			m := reOrdinal.FindStringSubmatch(sent)
 			if m != nil {
-				switch n, _ := chineseNumber(m[1]); {
+				num := m[1] + m[2]
+				switch n, _ := chineseNumber(num); {
 				case n == 1 && next == 1:
 					next = 2
+					if i > 0 && strings.HasSuffix(strings.TrimSpace(q.Sentences[i-1]), "：") {
+						lead = q.Sentences[i-1]
+						run = append(run, candidate{p: q, i: i - 1})
+					}
 				case next > 1 && n == next:
 					next++
 				default:
@@ -295,11 +339,11 @@ func (b *Base) nextInSection(p *Passage) *Passage {
 func quotedText(chosen []candidate) string {
 	var b strings.Builder
 	for _, c := range chosen {
-		b.WriteString(c.p.Sentences[c.i] + "|")
+		b.WriteString(stripArticleNumber(c.p.Sentences[c.i]) + "|")
 		// the headings count (a date is often in one: "(二)全面排查整改(5月2日~
 		// 6月10日)"), their numbers do not: "3.过基本医疗的筛子" states no figure
 		for _, h := range c.p.Path {
-			b.WriteString(h[numberPrefixLen(h):] + "|")
+			b.WriteString(stripArticleNumber(h[numberPrefixLen(h):]) + "|")
 		}
 	}
 	return b.String()

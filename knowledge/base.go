@@ -224,7 +224,7 @@ func (b *Base) finish() {
 			p.sentFacts = make([]facts, len(p.Sentences))
 			for i, s := range p.Sentences {
 				p.normSentences[i] = Normalize(s)
-				p.sentFacts[i] = factsOf(s)
+				p.sentFacts[i] = factsOf(stripArticleNumber(s))
 			}
 			p.normContext = Normalize(strings.Join(p.Path, "。") + "。" + d.Title)
 			p.normEvidence = Normalize(p.Text) + "|" + p.normContext

@@ -304,6 +304,7 @@ func enumerates(text string) bool {
 		}
 	}
 	return ordered(text, "一是", "二是") || ordered(text, "(1)", "(2)") || ordered(text, "（1）", "（2）") ||
+		ordered(text, "(一)", "(二)") || ordered(text, "（一）", "（二）") ||
 		ordered(text, "①", "②") || reNumberedItems.MatchString(text)
 }
 

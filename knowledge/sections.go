@@ -69,9 +69,10 @@ func (p *Passage) Section() string { return strings.Join(p.Path, " › ") }
 const (
 	rankTitle = iota // curated headings, 【栏目】, Markdown #
 	rankChapter
-	rankCN    // 一、
-	rankParCN // (一)
-	rankNum   // 1、 1.
+	rankArticle // 第十五条: a regulation's article, answered whole with its items
+	rankCN      // 一、
+	rankParCN   // (一)
+	rankNum     // 1、 1.
 	rankParNum
 	rankCircled
 )
@@ -80,12 +81,25 @@ var headingPatterns = []struct {
 	rank int
 	re   *regexp.Regexp
 }{
-	{rankChapter, regexp.MustCompile(`^第[一二三四五六七八九十百零〇]+[章节篇部分]`)},
+	{rankChapter, regexp.MustCompile(`^第[一二三四五六七八九十百零〇]+[编章节篇部分]`)},
+	{rankArticle, articleRe},
 	{rankCN, regexp.MustCompile(`^[一二三四五六七八九十]{1,3}[、.]`)},
 	{rankParCN, regexp.MustCompile(`^\([一二三四五六七八九十]{1,3}\)`)},
 	{rankNum, regexp.MustCompile(`^\d{1,2}(、|\.[^\d])`)},
 	{rankParNum, regexp.MustCompile(`^\(\d{1,2}\)`)},
 	{rankCircled, regexp.MustCompile(`^[①-⑳]`)},
+}
+
+// articleRe matches an article number at the start of a line.
+var articleRe = regexp.MustCompile(`^第[一二三四五六七八九十百零〇]+条`)
+
+// stripArticleNumber drops a leading article number (第十九条): it numbers
+// the text, it is no figure the text states.
+func stripArticleNumber(s string) string {
+	if m := articleRe.FindString(s); m != "" {
+		return s[len(m):]
+	}
+	return s
 }
 
 // maxLabelRunes bounds a heading's label. A numbered line whose first clause
@@ -107,7 +121,14 @@ func heading(line string, extra map[string]bool) (rank int, label string, ok boo
 		t := strings.TrimSpace(strings.TrimLeft(line, "#"))
 		return rankTitle, t, t != ""
 	}
+	if m := articleRe.FindString(n); m != "" {
+		// an article is labelled by its number alone; its text is body
+		return rankArticle, line[:len(m)], true
+	}
 	for _, p := range headingPatterns {
+		if p.rank == rankArticle {
+			continue
+		}
 		subject := n
 		if p.rank == rankCircled {
 			subject = line // NFKC turns ① into 1
@@ -143,6 +164,10 @@ func numberPrefixLen(line string) int {
 	return 0
 }
 
+// maxArticleRunes is the soft size of a passage of an article: an article
+// with its paragraphs and items is one unit, split only when longer.
+const maxArticleRunes = 280
+
 // maxPassageRunes is the soft size of a passage. Paragraphs under one
 // heading are packed up to it; a longer paragraph is cut between sentences,
 // never inside one.
@@ -177,9 +202,16 @@ func buildPassages(d *Document, lines []string, extraHeadings []string) []*Passa
 		}
 		return p
 	}
+	inArticle := func() bool { return len(stack) > 0 && stack[len(stack)-1].rank == rankArticle }
+	var lead string // an article's first sentence, repeated when a long article is split
 	for _, line := range lines {
-		if rank, label, ok := heading(line, extra); ok {
+		rank, label, ok := heading(line, extra)
+		if ok && rank > rankArticle && inArticle() {
+			ok = false // (一) 1. (1) inside an article are its items, not sections
+		}
+		if ok {
 			flush()
+			lead = ""
 			for len(stack) > 0 && stack[len(stack)-1].rank >= rank {
 				stack = stack[:len(stack)-1]
 			}
@@ -194,17 +226,30 @@ func buildPassages(d *Document, lines []string, extraHeadings []string) []*Passa
 		} else if curPath == nil {
 			curPath = pathNow()
 		}
+		limit := maxPassageRunes
+		if inArticle() {
+			limit = maxArticleRunes
+		}
 		for _, s := range splitSentences(line) {
 			n := len([]rune(s))
-			if curRunes > 0 && curRunes+n > maxPassageRunes {
+			if curRunes > 0 && curRunes+n > limit {
 				flush()
 				curPath = pathNow()
+				if lead != "" {
+					// the lead sentence ("…按照下列程序办理：") stays with
+					// every part of its article's items
+					cur, curRunes = []string{lead}, len([]rune(lead))
+				}
+			}
+			if inArticle() && lead == "" {
+				lead = s
 			}
 			cur = append(cur, s)
 			curRunes += n
 		}
-		// a paragraph break is a good place to end a full passage
-		if curRunes > maxPassageRunes*2/3 {
+		// a paragraph break is a good place to end a full passage; an
+		// article's paragraphs (款) and items stay together up to its limit
+		if curRunes > limit*2/3 && !inArticle() {
 			flush()
 			curPath = pathNow()
 		}

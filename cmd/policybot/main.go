@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) int{
 		"ask":            cmdAsk,
 		"eval":           cmdEval,
+		"fit":            cmdFit,
 		"kb":             cmdKB,
 		"store":          cmdStore,
 		"config":         cmdConfig,
