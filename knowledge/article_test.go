@@ -120,3 +120,17 @@ func TestEverydayWordsReachAddedDocuments(t *testing.T) {
 		t.Fatalf("answer = %+v", a)
 	}
 }
+
+// Units as documents write them: 几天 is answered by 个工作日, 几岁 by 周岁.
+func TestUnitsAsDocumentsWriteThem(t *testing.T) {
+	dir := mustWrite(t, map[string][]byte{"办理.txt": []byte("某县临时救助办理规定\n\n一、办理时限\n\n乡镇人民政府应当自受理申请之日起3个工作日内完成审核。\n\n二、对象\n\n救助对象包括不满十六周岁的留守儿童。\n")})
+	b, _, err := Load(Options{Dirs: []string{dir}, NoDefault: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{"乡镇几天内完成临时救助审核": "3个工作日", "救助对象包括不满几岁的留守儿童": "十六周岁"} {
+		if a := b.Answer(q); !a.Answered || !strings.Contains(a.Text, want) {
+			t.Errorf("%s = %+v", q, a)
+		}
+	}
+}

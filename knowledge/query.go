@@ -78,9 +78,10 @@ var (
 // unitAliases lists what satisfies a unit asked for: 几块 means 元, 几个
 // is answered by 个 or any counted noun, 几类 by a list.
 var unitAliases = map[string]string{
-	"钱": "元|万元|块", "块": "元|块", "元": "元", "天": "天|日", "户": "户", "人": "人|名", "名": "名|人",
-	"个": "个|名|户|家|所|村|项", "家": "家|户", "头": "头", "倍": "倍", "年": "年", "次": "次",
-	"本": "本", "岁": "岁", "亩": "亩",
+	// as documents write them: 3个工作日 answers 几天, 十六周岁 answers 几岁
+	"钱": "元|万元|亿元|块", "块": "元|块", "元": "元", "天": "天|日|个工作日|工作日", "户": "户", "人": "人|名", "名": "名|人",
+	"个": "个|名|户|家|所|村|项", "家": "家|户", "头": "头", "倍": "倍", "年": "年|周年", "次": "次",
+	"本": "本", "岁": "岁|周岁", "亩": "亩",
 	// sizes asked with 多大面积, 多远, 多高, 多重
 	"面积": "平方米|平米|平方公里|亩|公顷", "距离": "公里|千米|米|里", "长度": "米|公里", "重量": "斤|公斤|千克|吨", "项": "项|条", "条": "条|项", "所": "所", "村": "个|村",
 }
@@ -100,7 +101,7 @@ var unitRes = func() map[string]*regexp.Regexp {
 // yearsNumeral is a count of years: one or two digits, or Chinese numerals.
 const yearsNumeral = `(?:\d{1,2}|[一二两三四五六七八九十]+)`
 
-var reAnyNumber = regexp.MustCompile(`\d|[一二两三四五六七八九十百千万]+[个户人名天倍元万次项条类家头本岁年所村]`)
+var reAnyNumber = regexp.MustCompile(`\d|[一二两三四五六七八九十百千万]+[个户人名天倍元万次项条类家头本岁年所村周]`)
 
 // reWantWho marks questions that ask who or which body: they want a name,
 // whatever figures they mention on the way.
