@@ -79,7 +79,11 @@ func TestBrowserConsoleAndSimulator(t *testing.T) {
 	}
 	workbook, _ := filepath.Abs("../../roster/example.xlsx")
 	question := "村里的光伏电站收益怎么分"
-	var flash, report, faqAnswer, bodyText string
+	var flash, report, faqAnswer, bodyText, uploadError string
+	brokenDocx := filepath.Join(t.TempDir(), "通知.docx")
+	if err := os.WriteFile(brokenDocx, []byte("this is not a zip file at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	err = chromedp.Run(bctx,
 		// the villager asks first: not in the documents
 		chromedp.Navigate(base+"/simulator?q="+question),
@@ -127,9 +131,20 @@ func TestBrowserConsoleAndSimulator(t *testing.T) {
 		chromedp.WaitVisible(`//*[contains(text(),"按村里公示的分配方案")]`, chromedp.BySearch),
 		chromedp.Text(`body`, &bodyText),
 		shot("simulator-faq"),
+		// on a phone, a Word file that is no Word file is refused by name
+		chromedp.EmulateViewport(412, 900),
+		chromedp.Navigate(base+"/admin/knowledge"),
+		chromedp.SetUploadFiles(`input[name=file]`, []string{brokenDocx}),
+		chromedp.Submit(`input[name=file]`),
+		chromedp.WaitVisible(`.error`),
+		chromedp.Text(`.error`, &uploadError),
+		shot("console-upload-error-phone"),
 	)
 	if err != nil {
 		t.Fatalf("browser: %v", err)
+	}
+	if !strings.Contains(uploadError, "《通知.docx》没有加入知识库：不是 Word 文档") {
+		t.Errorf("upload error %q", uploadError)
 	}
 	if !strings.Contains(flash, "已导入 example.xlsx：8 人，9 个结对，4 项任务") {
 		t.Errorf("import flash %q", flash)
