@@ -369,7 +369,11 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	} else {
 		logger.Info("serving the WeChat callback", "callback", addr+cfg.WeChatPath, "safe_mode", cfg.WeChatAESKey != "", "console", addr+"/admin/")
 	}
-	logger.Info("ready", "store", cfg.Store, "documents", len(kbNow().Documents()), "passages", len(kbNow().Passages()), "addr", ln.Addr().String())
+	metricsAt := "off"
+	if mln != nil {
+		metricsAt = "http://" + mln.Addr().String() + "/metrics"
+	}
+	logger.Info("ready", "store", cfg.Store, "documents", len(kbNow().Documents()), "passages", len(kbNow().Passages()), "addr", ln.Addr().String(), "metrics", metricsAt)
 	return s, nil
 }
 
