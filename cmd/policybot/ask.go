@@ -50,6 +50,19 @@ func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	asker := &handlers.Asker{KB: func() *knowledge.Base { return kb }, Unanswered: newFileUnanswered(cfg.DataDir), Logger: logger}
+	// the bot's path, model included: with llm_model set the answer is the
+	// model's when grounded, within the same passive wait; there is nobody
+	// to send a late follow-up to here
+	writer, err := newWriter(cfg, nil, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "policybot:", err)
+		return 1
+	}
+	if writer != nil {
+		writer.Logger, writer.FollowUp = logger, false
+		defer writer.Close()
+		asker.Writer = writer
+	}
 	answer := func(q string) askJSON {
 		start := time.Now()
 		r := asker.Ask(ctx, "cli", q)

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -308,6 +309,30 @@ func fakeModel(t *testing.T, reply string) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/v1"
+}
+
+// Issue 13.7: `ask` goes through the bot's path, model included: with
+// POLICYBOT_LLM_* set it calls the model and prints its grounded answer.
+func TestAskUsesTheConfiguredModel(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		b, _ := json.Marshal(map[string]any{"choices": []map[string]any{{"index": 0, "delta": map[string]string{"content": "四类人员是财政供养人员、有小汽车户、有商品房或商铺户、个体工商户或经商办企业户。"}}}})
+		fmt.Fprintf(w, "data: %s\n\ndata: [DONE]\n\n", b)
+	}))
+	defer srv.Close()
+	t.Setenv("POLICYBOT_LLM_BASE_URL", srv.URL+"/v1")
+	t.Setenv("POLICYBOT_LLM_MODEL", "fake")
+	t.Setenv("POLICYBOT_LLM_API_KEY", "sk-x")
+	code, out, errOut := runCmd(t, "", "ask", "--json", "--data-dir", t.TempDir(), "四类人员有哪些")
+	if code != 0 {
+		t.Fatalf("ask: %d %s", code, errOut)
+	}
+	if calls.Load() == 0 || !strings.Contains(out, "四类人员是财政供养人员") || !strings.Contains(out, "来源") {
+		t.Fatalf("the model was not used (%d calls): %s", calls.Load(), out)
+	}
 }
 
 // With a model configured, the reply is the model's when grounded; a
