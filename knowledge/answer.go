@@ -209,7 +209,11 @@ func (b *Base) answer(question string) Answer {
 		}
 	}
 	ans := Answer{Score: conf, Answered: true, Features: f}
-	ans.Sources, ans.Text = b.compose(chosen, q.want.kind == wantHow)
+	note := ""
+	if best.p.Role == RoleProblem || statesFault(best.p.Sentences[best.i]) {
+		note = textProblemNote
+	}
+	ans.Sources, ans.Text = b.compose(chosen, q.want.kind == wantHow, note)
 	return ans
 }
 
@@ -368,8 +372,9 @@ const maxBodyRunes = 420
 
 // compose orders the chosen sentences as they stand in their documents,
 // adds a short neighbour to a fragment too short to read alone, and
-// renders text with one source line per passage used.
-func (b *Base) compose(chosen []candidate, whole bool) ([]Source, string) {
+// renders text with one source line per passage used; note, when not
+// empty, leads the text.
+func (b *Base) compose(chosen []candidate, whole bool, note string) ([]Source, string) {
 	type span struct{ lo, hi int }
 	byPassage := map[*Passage]*span{}
 	var order []*Passage
@@ -406,6 +411,9 @@ func (b *Base) compose(chosen []candidate, whole bool) ([]Source, string) {
 		bodies = append(bodies, text)
 		cites = append(cites, p.Doc.Citation()+sectionSuffix(p.Section()))
 		sources = append(sources, Source{File: p.Doc.File, Title: p.Doc.Title, Section: p.Section(), Quote: text})
+	}
+	if len(bodies) > 0 {
+		bodies[0] = note + bodies[0] // the note leads; trimming cuts from the end
 	}
 	return sources, render(bodies, cites)
 }

@@ -226,6 +226,7 @@ func (b *Base) finish() {
 				p.normSentences[i] = Normalize(s)
 				p.sentFacts[i] = factsOf(stripArticleNumber(s))
 			}
+			p.Role = roleOf(p)
 			p.normContext = Normalize(strings.Join(p.Path, "。") + "。" + d.Title)
 			p.normEvidence = Normalize(p.Text) + "|" + p.normContext
 			b.passages = append(b.passages, p)

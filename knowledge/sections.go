@@ -17,6 +17,8 @@ type Passage struct {
 	Path      []string // heading path, outermost first, e.g. [三、整改措施 3、压实帮扶责任]
 	Text      string   // original text of the passage
 	Sentences []string // Text split into sentences, in order
+	// Role is what its section does: rules and measures, or problems found.
+	Role Role
 
 	normSentences []string // Normalize of each sentence, filled by Base.finish
 	normContext   string   // Normalize of the heading path and document title
