@@ -8,6 +8,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -22,6 +24,8 @@ type Reply struct {
 	Sources  []knowledge.Source `json:"sources"`
 	Score    float64            `json:"score"`
 	FAQ      string             `json:"faq,omitempty"`
+	// Choices counts the topics offered instead of a flat refusal.
+	Choices int `json:"choices,omitempty"`
 }
 
 // UnansweredQuestion is a question the knowledge base could not answer,
@@ -56,6 +60,9 @@ type Asker struct {
 	// Writer, when set, rewrites answered questions with a language model
 	// (grounded in the same passages; the extractive answer otherwise).
 	Writer *Writer
+	// Sessions, when set, keeps the topics offered instead of a flat
+	// refusal (猜你想问), so that a reply of their number answers.
+	Sessions Sessions
 	// Counts, when set, counts questions and refusals per day.
 	Counts *DailyCounts
 }
@@ -79,6 +86,9 @@ func (a *Asker) ask(ctx context.Context, user, question, msgID string) Reply {
 	if strings.TrimSpace(question) == "" {
 		return Reply{Text: TextEmptyQuestion}
 	}
+	if r, ok := a.pick(ctx, user, question); ok {
+		return r
+	}
 	ans := a.KB().Answer(question)
 	a.Counts.Add("questions", a.now())
 	if !ans.Answered {
@@ -93,6 +103,11 @@ func (a *Asker) ask(ctx context.Context, user, question, msgID string) Reply {
 	}
 	r.Text = TextUnanswered
 	r.Sources = nil
+	if len(ans.Choices) > 0 && a.Sessions != nil && user != "" {
+		if b, err := json.Marshal(ans.Choices); err == nil && a.Sessions.PutSession(ctx, choicesKey(user), b, choicesTTL) == nil {
+			r.Text, r.Choices = choicesText(ans.Choices), len(ans.Choices)
+		}
+	}
 	if a.Unanswered != nil {
 		u := UnansweredQuestion{Time: a.now(), User: UserHash(user), Question: question, Score: ans.Score, Message: msgID}
 		if len(ans.Sources) > 0 {
@@ -103,6 +118,46 @@ func (a *Asker) ask(ctx context.Context, user, question, msgID string) Reply {
 		}
 	}
 	return r
+}
+
+// choicesTTL is how long offered topics can be picked by their number.
+const choicesTTL = 30 * time.Minute
+
+func choicesKey(user string) string { return "choices:{" + user + "}" }
+
+// choicesText offers topics as numbered lines.
+func choicesText(cs []knowledge.Choice) string {
+	var b strings.Builder
+	b.WriteString(TextChoicesIntro)
+	for i, c := range cs {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, c.Label)
+	}
+	b.WriteString("\n" + TextChoicesHow)
+	return b.String()
+}
+
+// pick answers a reply of 1, 2 or 3 to topics offered to user; ok is
+// false when the text is no such reply or nothing was offered.
+func (a *Asker) pick(ctx context.Context, user, text string) (Reply, bool) {
+	t := strings.TrimSpace(knowledge.Normalize(text))
+	if a.Sessions == nil || user == "" || len(t) != 1 || t < "1" || t > "3" {
+		return Reply{}, false
+	}
+	b, err := a.Sessions.GetSession(ctx, choicesKey(user))
+	if err != nil {
+		return Reply{}, false
+	}
+	var cs []knowledge.Choice
+	if json.Unmarshal(b, &cs) != nil || int(t[0]-'0') > len(cs) {
+		return Reply{}, false
+	}
+	c := cs[t[0]-'1']
+	ans, ok := a.KB().SectionAnswer(c.File, c.Section)
+	if !ok {
+		return Reply{Text: TextChoiceGone, Answered: false}, true
+	}
+	a.Sessions.DeleteSession(ctx, choicesKey(user))
+	return Reply{Answered: true, Text: ans.Text, Sources: ans.Sources, Score: ans.Score}, true
 }
 
 // UserHash is how a person appears in logs and stored statistics: never

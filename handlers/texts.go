@@ -6,6 +6,12 @@ const (
 	// TextUnanswered is sent when the knowledge base does not hold the
 	// answer. It never guesses and always says where to ask instead.
 	TextUnanswered = "抱歉，政策文件里没有找到这个问题的明确答案，我不乱说。建议问问您的帮扶责任人或村委会，也可以回复「人工」转人工服务。您的问题已记下，我们会补充进知识库。"
+	// TextChoicesIntro and TextChoicesHow frame the topics offered when
+	// the answer is not certain (猜你想问).
+	TextChoicesIntro = "没有找到确切的答案。您是不是想问："
+	TextChoicesHow   = "回复数字（比如 1）看这一条；都不是的话，请换个说法再问，或回复「人工」。"
+	// TextChoiceGone: the topic picked is no longer in the knowledge base.
+	TextChoiceGone = "这一条刚刚从知识库里更新掉了，请把问题再问一遍。"
 	// TextEmptyQuestion answers an empty or blank question.
 	TextEmptyQuestion = "请直接打字说出您想问的政策问题，比如：驻村干部一个月要在村里住多少天？"
 	// TextWelcome greets a new follower and says what the bot can do.

@@ -47,6 +47,9 @@ type Answer struct {
 	Score float64
 	// Features are what Score was computed from (zero for FAQ answers).
 	Features Features
+	// Choices, on a refusal that came close (see choiceBand), are the 2–3
+	// most likely topics to offer instead of a flat refusal.
+	Choices []Choice
 	// FAQ is the id of the curated entry that answered, if any.
 	FAQ string
 }
@@ -88,6 +91,11 @@ func (b *Base) Answer(question string) Answer {
 	// with another threshold (WithMinConfidence) share it correctly
 	if a.FAQ == "" && a.Score < b.minConf {
 		a.Text, a.Answered = "", false
+		if a.Score < choiceBand*b.minConf {
+			a.Choices = nil
+		}
+	} else {
+		a.Choices = nil
 	}
 	return a
 }
@@ -208,7 +216,7 @@ func (b *Base) answer(question string) Answer {
 			f.Typed = 1
 		}
 	}
-	ans := Answer{Score: conf, Answered: true, Features: f}
+	ans := Answer{Score: conf, Answered: true, Features: f, Choices: b.choicesFrom(hits)}
 	note := ""
 	if best.p.Role == RoleProblem || statesFault(best.p.Sentences[best.i]) {
 		note = textProblemNote

@@ -19,22 +19,25 @@ import (
 
 // evalReport holds the figures `policybot eval` prints.
 type evalReport struct {
-	Questions       int                  `json:"questions"`
-	Answerable      int                  `json:"answerable"`
-	FactHits        int                  `json:"fact_hits"`
-	FactHitRate     float64              `json:"fact_hit_rate"`
-	SourceFileHits  int                  `json:"source_file_hits"`
-	SourceFileRate  float64              `json:"source_file_hit_rate"`
-	Unanswerable    int                  `json:"unanswerable"`
-	Refused         int                  `json:"refused"`
-	RefusalRate     float64              `json:"refusal_rate"`
-	OverLimit       int                  `json:"answers_over_2048_bytes"`
-	LatencyP50US    int64                `json:"latency_p50_us"`
-	LatencyP99US    int64                `json:"latency_p99_us"`
-	ByKind          map[string]*kindLine `json:"by_kind"`
-	Threshold       float64              `json:"threshold"`
-	Misses          []evalMiss           `json:"misses,omitempty"`
-	LLM             *evalLLMCounts       `json:"llm,omitempty"`
+	Questions      int                  `json:"questions"`
+	Answerable     int                  `json:"answerable"`
+	FactHits       int                  `json:"fact_hits"`
+	FactHitRate    float64              `json:"fact_hit_rate"`
+	SourceFileHits int                  `json:"source_file_hits"`
+	SourceFileRate float64              `json:"source_file_hit_rate"`
+	Unanswerable   int                  `json:"unanswerable"`
+	Refused        int                  `json:"refused"`
+	RefusalRate    float64              `json:"refusal_rate"`
+	OverLimit      int                  `json:"answers_over_2048_bytes"`
+	LatencyP50US   int64                `json:"latency_p50_us"`
+	LatencyP99US   int64                `json:"latency_p99_us"`
+	ByKind         map[string]*kindLine `json:"by_kind"`
+	Threshold      float64              `json:"threshold"`
+	// ChoicesOffered counts refusals that would offer topics to pick
+	// (猜你想问); they count as not answered.
+	ChoicesOffered  int            `json:"choices_offered"`
+	Misses          []evalMiss     `json:"misses,omitempty"`
+	LLM             *evalLLMCounts `json:"llm,omitempty"`
 	scoredForSweeps []scored
 }
 
@@ -103,6 +106,9 @@ func runEval(ctx context.Context, kb *knowledge.Base, items []evalItem, writer .
 		start := time.Now()
 		r := asker.Ask(ctx, "", it.Q)
 		lat = append(lat, time.Since(start).Microseconds())
+		if !r.Answered && len(kb.Answer(it.Q).Choices) > 0 {
+			rep.ChoicesOffered++
+		}
 		ok := graded(it, r.Answered, r.Text)
 		kl := rep.ByKind[it.Kind]
 		if kl == nil {
@@ -329,6 +335,7 @@ func printReport(w io.Writer, r *evalReport) {
 	}
 	fmt.Fprintf(w, "source-file hit rate %.1f%% (%d/%d)\n", 100*r.SourceFileRate, r.SourceFileHits, r.Answerable)
 	fmt.Fprintf(w, "refusal rate         %.1f%% (%d/%d)\n", 100*r.RefusalRate, r.Refused, r.Unanswerable)
+	fmt.Fprintf(w, "choices offered      %d (refusals that offer 2–3 topics to pick; counted as not answered)\n", r.ChoicesOffered)
 	fmt.Fprintf(w, "over 2048 bytes      %d\n", r.OverLimit)
 	fmt.Fprintf(w, "latency              p50 %dµs, p99 %dµs\n", r.LatencyP50US, r.LatencyP99US)
 	fmt.Fprintf(w, "threshold            %.2f\n\n", r.Threshold)

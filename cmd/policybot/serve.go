@@ -198,7 +198,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 
 	// unanswered questions go to the store: every instance's meet there
 	counts := &handlers.DailyCounts{Counters: st, Logger: logger}
-	asker := &handlers.Asker{KB: kbNow, Unanswered: handlers.StoreUnanswered{Records: st}, Logger: logger, Counts: counts}
+	asker := &handlers.Asker{KB: kbNow, Unanswered: handlers.StoreUnanswered{Records: st}, Logger: logger, Counts: counts, Sessions: st}
 	router := handlers.DefaultRouter(asker, st)
 
 	places, err := loadPlaces(cfg, local)
