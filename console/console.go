@@ -78,6 +78,12 @@ func (c *Console) Handler() http.Handler {
 		"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 		"time": func(t time.Time) string { return t.In(handlers.ChinaTime()).Format("2006-01-02 15:04") },
 		"json": func(v any) template.JS { b, _ := json.Marshal(v); return template.JS(b) },
+		"action": func(s string) string {
+			if z, ok := actionNames[s]; ok {
+				return z
+			}
+			return s
+		},
 		"status": func(s string) string {
 			if z, ok := statusNames[s]; ok {
 				return z
@@ -125,6 +131,14 @@ func securityHeaders(h http.Handler) http.Handler {
 		w.Header().Set("Referrer-Policy", "same-origin")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// actionNames shows audit actions in Chinese (an action not listed is
+// shown as recorded).
+var actionNames = map[string]string{
+	"login": "登录", "login_failed": "登录失败", "invite": "生成绑定码", "roster_import": "导入名单", "roster_export": "导出名单",
+	"kb_upload": "加入文件", "kb_delete": "删除文件", "faq_save": "保存 FAQ", "faq_delete": "删除 FAQ",
+	"notice_create": "拟写通知", "notice_approve": "批准通知", "notice_send": "发送通知", "revive": "重发消息",
 }
 
 // statusNames shows notice and delivery states in Chinese.

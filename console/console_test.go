@@ -208,9 +208,15 @@ func TestRosterImportInviteAndAudit(t *testing.T) {
 		t.Errorf("invite: %d\n%s", code, page)
 	}
 	_, page, _ = get(t, c, e.srv.URL+"/admin/audit")
-	for _, want := range []string{"login", "roster_import", "invite", "13800000001"} {
+	for _, want := range []string{"登录", "导入名单", "生成绑定码", "13800000001"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("audit log lacks %q", want)
+		}
+	}
+	// issue 15.12: the actions read in Chinese, not as code
+	for _, code := range []string{">login<", ">roster_import<", ">invite<"} {
+		if strings.Contains(page, code) {
+			t.Errorf("audit log shows %s", code)
 		}
 	}
 	// a dead letter comes back with 重发
@@ -290,7 +296,7 @@ func TestNoticesScopeApprovalAndOnce(t *testing.T) {
 		t.Errorf("%d messages queued, want 2 (once each)", n)
 	}
 	_, page, _ = get(t, a1, e.srv.URL+"/admin/audit")
-	for _, want := range []string{"notice_create", "notice_approve", "notice_send"} {
+	for _, want := range []string{"拟写通知", "批准通知", "发送通知"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("audit lacks %s", want)
 		}

@@ -32,7 +32,7 @@ type KBStore struct {
 
 // ErrBadFileName: only .txt, .md and .docx documents (and their
 // .meta.json), named without folders.
-var ErrBadFileName = errors.New("file name: a .txt, .md or .docx document (or its .meta.json), without folders")
+var ErrBadFileName = errors.New("文件名不对：只收 .txt、.md、.docx 文件（或它的 .meta.json），名字里不能带文件夹")
 
 func validKBName(name string) bool {
 	if name == "" || strings.ContainsAny(name, "/\\\x00") || name != path.Base(name) || strings.HasPrefix(name, ".") {
@@ -76,7 +76,7 @@ func (k KBStore) Files(ctx context.Context) ([]string, error) {
 // PutFAQ stores an FAQ entry (questions one per variant) and bumps the version.
 func (k KBStore) PutFAQ(ctx context.Context, f knowledge.FAQ) error {
 	if f.ID == "" || strings.ContainsAny(f.ID, "/\x00") || len(f.Questions) == 0 || strings.TrimSpace(f.Answer) == "" || f.File == "" {
-		return errors.New("FAQ: id, at least one question, an answer and a source file are required")
+		return errors.New("FAQ 要有编号、至少一个问法、答案和出处文件")
 	}
 	b, err := json.Marshal(f)
 	if err != nil {
