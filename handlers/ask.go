@@ -63,6 +63,11 @@ type Asker struct {
 	// Sessions, when set, keeps the topics offered instead of a flat
 	// refusal (猜你想问), so that a reply of their number answers.
 	Sessions Sessions
+	// Embed, when set, turns the question into a vector for semantic
+	// retrieval (knowledge.Base.AnswerVec), within EmbedTimeout (default
+	// 800 ms); when it fails or is late the answer is the lexical one.
+	Embed        func(ctx context.Context, text string) ([]float32, error)
+	EmbedTimeout time.Duration
 	// Counts, when set, counts questions and refusals per day.
 	Counts *DailyCounts
 }
@@ -89,7 +94,7 @@ func (a *Asker) ask(ctx context.Context, user, question, msgID string) Reply {
 	if r, ok := a.pick(ctx, user, question); ok {
 		return r
 	}
-	ans := a.KB().Answer(question)
+	ans := a.KB().AnswerVec(question, a.questionVector(ctx, question))
 	a.Counts.Add("questions", a.now())
 	if !ans.Answered {
 		a.Counts.Add("unanswered", a.now())
@@ -118,6 +123,28 @@ func (a *Asker) ask(ctx context.Context, user, question, msgID string) Reply {
 		}
 	}
 	return r
+}
+
+// questionVector embeds question when an embedder is set and the base has
+// vectors; nil otherwise, or when the model fails or is late.
+func (a *Asker) questionVector(ctx context.Context, question string) []float32 {
+	if a.Embed == nil || !a.KB().HasVectors() {
+		return nil
+	}
+	d := a.EmbedTimeout
+	if d <= 0 {
+		d = 800 * time.Millisecond
+	}
+	ectx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	v, err := a.Embed(ectx, question)
+	if err != nil {
+		if a.Logger != nil {
+			a.Logger.Warn("handlers: question not embedded; answering by words", "err", err)
+		}
+		return nil
+	}
+	return v
 }
 
 // choicesTTL is how long offered topics can be picked by their number.

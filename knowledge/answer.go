@@ -263,21 +263,30 @@ var rerankCovWeight = 0.5
 // measures how strong the match is.
 func (b *Base) retrieve(q *query) (hits []hit, top float64) {
 	hits = b.ix.search(q.terms, rerankPool)
+	if b.qvec != nil {
+		hits = b.fuse(hits)
+	}
 	if len(hits) == 0 {
 		return nil, 0
 	}
-	return b.rerank(q, hits), hits[0].score
+	for _, h := range hits {
+		top = max(top, h.score)
+	}
+	return b.rerank(q, hits, top), top
 }
 
 // rerank orders BM25 hits by a mix of their score relative to the best and
 // the share of the question's content their text covers; the returned
 // scores are that mix.
-func (b *Base) rerank(q *query, hits []hit) []hit {
-	top := hits[0].score
+func (b *Base) rerank(q *query, hits []hit, top float64) []hit {
 	out := make([]hit, len(hits))
 	for i, h := range hits {
 		p := b.passages[h.doc]
-		out[i] = hit{doc: h.doc, score: (1-rerankCovWeight)*h.score/top + rerankCovWeight*q.passageCoverage(p) + phraseWeight*q.phraseCoverage(p.normEvidence)}
+		rel := 0.0
+		if top > 0 {
+			rel = h.score / top
+		}
+		out[i] = hit{doc: h.doc, score: (1-rerankCovWeight)*rel + rerankCovWeight*q.passageCoverage(p) + phraseWeight*q.phraseCoverage(p.normEvidence)}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out

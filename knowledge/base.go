@@ -60,6 +60,10 @@ type Base struct {
 	textSize int               // bytes of document text loaded
 
 	maxDoc, maxTotal int
+	// vecs are the passages' unit vectors (WithVectors), qvec the
+	// question's in an AnswerVec copy; nil without semantic retrieval.
+	vecs [][]float32
+	qvec []float32
 }
 
 // maxFileBytes bounds one knowledge file; larger files are reported.

@@ -21,6 +21,9 @@ func newAnswerCache(n int) *answerCache {
 }
 
 func (c *answerCache) get(key string) (Answer, bool) {
+	if c == nil {
+		return Answer{}, false
+	}
 	c.mu.Lock()
 	a, ok := c.m[key]
 	c.mu.Unlock()
@@ -28,6 +31,9 @@ func (c *answerCache) get(key string) (Answer, bool) {
 }
 
 func (c *answerCache) put(key string, a Answer) {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[key]; ok {

@@ -31,7 +31,7 @@ func TestRerankPrefersThePassageThatCoversTheQuestion(t *testing.T) {
 	if strings.Contains(b.passages[hits[0].doc].Text, "6月10日") {
 		t.Fatal("BM25 alone finds the date first: the test shows nothing")
 	}
-	reranked := b.rerank(q, hits)
+	reranked := b.rerank(q, hits, hits[0].score)
 	if !strings.Contains(b.passages[reranked[0].doc].Text, "6月10日") {
 		t.Fatalf("reranked first: %s", b.passages[reranked[0].doc].Text)
 	}
@@ -389,7 +389,8 @@ func TestPhrasesInOrderRankHigher(t *testing.T) {
 	if q.phraseCoverage(Normalize("印发《脱贫攻坚工作手册》")) < 0.6 || q.phraseCoverage(Normalize("工作资料和管理手册")) != 0 {
 		t.Fatalf("trigrams %v", q.trigrams)
 	}
-	hits := b.rerank(q, b.ix.search(q.terms, rerankPool))
+	lex := b.ix.search(q.terms, rerankPool)
+	hits := b.rerank(q, lex, lex[0].score)
 	if got := b.passages[hits[0].doc].Text; !strings.Contains(got, "人手一册") {
 		t.Errorf("first after rerank: %s", got)
 	}

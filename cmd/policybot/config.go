@@ -116,6 +116,14 @@ type Config struct {
 	WeComAgentID int    `json:"wecom_agentid"`
 	WeComAPIBase string `json:"wecom_api_base"`
 
+	// Semantic retrieval (optional): an OpenAI-compatible embeddings
+	// endpoint; with embed_model set, passages and questions are embedded
+	// and ranked by meaning as well as by words.
+	EmbedModel   string   `json:"embed_model"`
+	EmbedBaseURL string   `json:"embed_base_url" secret:"password"`
+	EmbedAPIKey  string   `json:"embed_api_key" secret:"all"`
+	EmbedTimeout Duration `json:"embed_timeout"`
+
 	// MetricsListen serves /metrics on its own address, loopback by
 	// default, never on the public listener; "off" serves none.
 	MetricsListen string `json:"metrics_listen"`
@@ -167,7 +175,7 @@ func defaultConfig() Config {
 		LLMPerUserPerMinute: 6, LLMPerMinute: 300, LLMDailyTokens: 1_000_000,
 		DeliveryRate: 20, DeliveryWorkers: 4, Channels: []string{"template", "subscribe", "wecom", "custom"},
 		QuizRoundSize: 5, QuizIdle: Duration(30 * time.Minute), QuizDailyAt: "09:00", QuietHours: "21:00-07:30",
-		MetricsListen:    "127.0.0.1:9464",
+		MetricsListen: "127.0.0.1:9464", EmbedTimeout: Duration(800 * time.Millisecond),
 		ConsoleFormBytes: console.DefaultLimits.FormBytes, ConsoleUploadBytes: console.DefaultLimits.UploadBytes,
 		LoginPerAddress: console.DefaultLimits.PerAddress, LoginPerAccountAddress: console.DefaultLimits.PerAccountAddress,
 		LoginPerAccount: console.DefaultLimits.PerAccount, LoginWindow: Duration(console.DefaultLimits.Window),
@@ -275,6 +283,16 @@ func (c *Config) Validate() error {
 			if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 				errs = append(errs, fmt.Errorf("llm_base_url: %q is not an http(s) address", maskURL(c.LLMBaseURL)))
 			}
+		}
+	}
+	if c.EmbedModel != "" {
+		if c.EmbedBaseURL != "" {
+			if u, err := url.Parse(c.EmbedBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+				errs = append(errs, fmt.Errorf("embed_base_url: %q is not an http(s) address", maskURL(c.EmbedBaseURL)))
+			}
+		}
+		if c.EmbedTimeout <= 0 || c.EmbedTimeout > Duration(3*time.Second) {
+			errs = append(errs, errors.New("embed_timeout: between 0 and 3s (a question waits for it within WeChat's 5 s)"))
 		}
 	}
 	if _, err := console.ParseProxies(c.TrustedProxies); err != nil {

@@ -28,6 +28,7 @@ import (
 	"policybot/console"
 	"policybot/handlers"
 	"policybot/knowledge"
+	"policybot/llm"
 	"policybot/quiz"
 	"policybot/scheduler"
 	"policybot/store/redisstore"
@@ -118,9 +119,13 @@ func configureSDK(cfg Config) {
 // and what was added from the console (in the store). Reload swaps in a
 // new one; every user reads it through Load.
 type kbHolder struct {
-	cfg     Config
-	store   handlers.KBStore
-	log     *slog.Logger
+	cfg   Config
+	store handlers.KBStore
+	log   *slog.Logger
+	// embed, when set, gives every base loaded its passages' vectors
+	// (cached in vectors, the store's records)
+	embed   *llm.Embedder
+	vectors handlers.Records
 	base    atomic.Pointer[knowledge.Base]
 	version atomic.Int64
 	mu      sync.Mutex
@@ -145,6 +150,12 @@ func (h *kbHolder) Reload(ctx context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if h.embed != nil {
+		var verr error
+		if kb, verr = withVectors(ctx, kb, h.embed, h.vectors); verr != nil {
+			h.log.Error("knowledge: passages not embedded; answering by words until the next reload", "err", verr)
+		}
 	}
 	h.base.Store(kb)
 	h.version.Store(v)
@@ -179,7 +190,12 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		// keep running: /readyz reports it and operations recover when the store does
 		logger.Error("store not reachable at start", "store", cfg.Store, "err", err)
 	}
-	kbh := &kbHolder{cfg: cfg, store: handlers.KBStore{Records: st, Counters: st}, log: logger}
+	embedder, err := newEmbedder(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	kbh := &kbHolder{cfg: cfg, store: handlers.KBStore{Records: st, Counters: st}, log: logger, embed: embedder, vectors: st}
 	kbh.base.Store(first)
 	if err := kbh.Reload(context.Background()); err != nil {
 		logger.Error("knowledge added from the console not loaded; serving the files only", "err", err)
@@ -199,6 +215,10 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	// unanswered questions go to the store: every instance's meet there
 	counts := &handlers.DailyCounts{Counters: st, Logger: logger}
 	asker := &handlers.Asker{KB: kbNow, Unanswered: handlers.StoreUnanswered{Records: st}, Logger: logger, Counts: counts, Sessions: st}
+	if embedder != nil {
+		asker.Embed, asker.EmbedTimeout = embedder.EmbedOne, time.Duration(cfg.EmbedTimeout)
+		logger.Info("questions ranked by meaning as well as words", "embed_model", cfg.EmbedModel, "base_url", maskURL(cfg.EmbedBaseURL), "with_vectors", kbNow().HasVectors())
+	}
 	router := handlers.DefaultRouter(asker, st)
 
 	places, err := loadPlaces(cfg, local)
