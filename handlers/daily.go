@@ -101,7 +101,7 @@ func (q *Quiz) answerDaily(ctx context.Context, m Message, bank *quiz.Bank, fall
 	day := q.dailyDay(q.now())
 	qu, _ := bank.Get(quiz.DailyID(bank, day))
 	ans, err := quiz.ParseAnswer(qu, m.Text)
-	if errors.Is(err, quiz.ErrNotAnswer) {
+	if errors.Is(err, quiz.ErrNotAnswer) || errors.Is(err, quiz.ErrSkip) {
 		return fallback.Handle(ctx, m)
 	}
 	if err != nil {

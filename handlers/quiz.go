@@ -313,6 +313,9 @@ func (q *Quiz) AnswerIntent(fallback Intent) Intent {
 			return Response{}, err
 		}
 		if r == nil {
+			if quiz.IsSkip(m.Text) {
+				return fallback.Handle(ctx, m) // "不知道" with no question asked
+			}
 			return q.answerDaily(ctx, m, bank, fallback)
 		}
 		qu, ok := bank.Get(r.QIDs[r.I])
@@ -324,7 +327,8 @@ func (q *Quiz) AnswerIntent(fallback Intent) Intent {
 		if errors.Is(err, quiz.ErrNotAnswer) {
 			return fallback.Handle(ctx, m)
 		}
-		if err != nil {
+		skipped := errors.Is(err, quiz.ErrSkip) // graded wrong, the answer shown
+		if err != nil && !skipped {
 			return Response{Text: fmt.Sprintf(TextQuizBadAnswer, howTo(qu.Kind)), Answered: true}, nil
 		}
 		first, err := q.Store.MarkSeen(ctx, "quizans:"+r.ID+":"+fmt.Sprint(r.I), 48*time.Hour)
@@ -347,7 +351,11 @@ func (q *Quiz) AnswerIntent(fallback Intent) Intent {
 			r.Correct++
 		}
 		r.I++
-		return q.next(ctx, m.User, bank, r, q.feedback(qu, correct))
+		fb := q.feedback(qu, correct)
+		if skipped {
+			fb = strings.Replace(fb, fmt.Sprintf(TextQuizWrong, rightAnswer(qu)), fmt.Sprintf(TextQuizReveal, rightAnswer(qu)), 1)
+		}
+		return q.next(ctx, m.User, bank, r, fb)
 	})
 }
 

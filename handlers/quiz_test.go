@@ -183,7 +183,7 @@ func TestQuizFullRound(t *testing.T) {
 				} else {
 					right++
 				}
-				if bad := say(t, r, u, "E"); !strings.Contains(bad, "没看懂") {
+				if bad := say(t, r, u, "E"); !strings.Contains(bad, "这道题要这样答") {
 					t.Errorf("letter beyond the options: %s", bad)
 				}
 				reply = say(t, r, u, ans)
@@ -363,4 +363,35 @@ func answerRecords(t *testing.T, st handlers.QuizStore) int {
 		t.Fatal(err)
 	}
 	return len(hits)
+}
+
+// Issue 15.7: in a round, one letter to a multiple-choice question is
+// graded (wrong), and 「不知道」 shows the answer and moves on instead of
+// going to the knowledge base; outside a round 「不知道」 is a message like
+// any other.
+func TestQuizSingleLetterToMultiAndIDontKnow(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			c := &clock{time.Date(2026, 11, 18, 10, 0, 0, 0, handlers.ChinaTime())}
+			qz, r := newQuiz(t, st, c)
+			_ = qz
+			u := "oQ7"
+			reply := say(t, r, u, "答题")
+			for i := 0; i < 10 && !strings.Contains(reply, "多选"); i++ {
+				reply = say(t, r, u, "不知道")
+				if !strings.Contains(reply, "没关系，正确答案是") {
+					t.Fatalf("不知道 mid-round: %s", reply)
+				}
+				if strings.Contains(reply, "本轮结束") || strings.Contains(reply, "得分") {
+					reply = say(t, r, u, "答题")
+				}
+			}
+			if !strings.Contains(reply, "多选") {
+				t.Skip("no multiple-choice question came up in ten")
+			}
+			if got := say(t, r, u, "B"); !strings.Contains(got, "答错了") && !strings.Contains(got, "答对了") {
+				t.Fatalf("one letter to a multiple-choice question was not graded: %s", got)
+			}
+		})
+	}
 }

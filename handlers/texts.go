@@ -45,6 +45,8 @@ const (
 	// TextQuizRight and TextQuizWrong (%s: the right answer) open feedback.
 	TextQuizRight = "✔ 答对了！"
 	TextQuizWrong = "✘ 答错了，正确答案是：%s"
+	// TextQuizReveal answers 「不知道」 (%s: the right answer).
+	TextQuizReveal = "没关系，正确答案是：%s"
 	// TextQuizExplain prefixes the explanation, TextQuizSource the source.
 	TextQuizExplain = "解析："
 	TextQuizSource  = "出处："
@@ -65,7 +67,7 @@ const (
 	// TextQuizNoRound answers an answer-like message outside a round.
 	TextQuizNoRound = "现在没有进行中的答题。回复「答题」开始一轮政策答题。"
 	// TextQuizBadAnswer asks again (%s: how to answer this question).
-	TextQuizBadAnswer = "没看懂您的答案。%s。回复「退出」结束答题。"
+	TextQuizBadAnswer = "这道题要这样答：%s。不会的话回复「不知道」看答案；回复「退出」结束答题。"
 	// TextQuizAlreadyAnswered: the same question was answered twice.
 	TextQuizAlreadyAnswered = "这道题已经答过了，请看下一题。"
 	// TextQuizEmptyBank: no questions are loaded.

@@ -14,6 +14,16 @@ import (
 // or a remark), so it should go elsewhere, e.g. to the knowledge base.
 var ErrNotAnswer = errors.New("not an answer")
 
+// ErrSkip: the person does not know (不知道, 不会, 跳过): the answer is
+// shown and the round moves on.
+var ErrSkip = errors.New("skipped")
+
+// skipWords say "I don't know" in the words people use.
+var skipWords = map[string]bool{"不知道": true, "不晓得": true, "不清楚": true, "不会": true, "不懂": true, "跳过": true, "下一题": true, "不知": true, "忘了": true}
+
+// IsSkip reports whether text says "I don't know" (不知道, 跳过 …).
+func IsSkip(text string) bool { return skipWords[fold(text)] }
+
 // ErrBadAnswer wraps an attempt that does not fit the question: a letter
 // beyond the options, several letters for single choice, one for multiple
 // choice, a letter for true/false.
@@ -54,6 +64,9 @@ func LooksLikeAnswer(text string) bool {
 	if _, ok := judgeWords[s]; ok {
 		return true
 	}
+	if skipWords[s] {
+		return true
+	}
 	_, err := parseLetters(s, MaxOptions)
 	return err == nil || errors.Is(err, ErrBadAnswer)
 }
@@ -67,6 +80,9 @@ func ParseAnswer(q Question, text string) (string, error) {
 	s := fold(text)
 	if s == "" {
 		return "", ErrNotAnswer
+	}
+	if skipWords[s] {
+		return "", ErrSkip
 	}
 	if q.Kind == Judge {
 		if v, ok := judgeWords[s]; ok {
@@ -93,9 +109,8 @@ func ParseAnswer(q Question, text string) (string, error) {
 	if q.Kind == Single && len(letters) != 1 {
 		return "", fmt.Errorf("%w: single choice takes one letter", ErrBadAnswer)
 	}
-	if q.Kind == Multi && len(letters) < 2 {
-		return "", fmt.Errorf("%w: multiple choice takes two or more letters", ErrBadAnswer)
-	}
+	// one letter to a multiple-choice question is an answer, and a wrong
+	// one (a multiple-choice question has two or more right options)
 	return letters, nil
 }
 
