@@ -179,9 +179,13 @@ func (s *Staff) planVisits(ctx context.Context, lt time.Time, cfg RemindConfig, 
 			continue
 		}
 		place := p.Town + p.Village
-		add("visit1:"+p.Key()+":"+m, RemindVisit, h, fmt.Sprintf(TextRemindVisit, p.Household, place, p.Household))
+		// one message per helper and household in a run: the stronger one
+		// once its day has come (a first run late in the month sends the
+		// second reminder alone, not both)
 		if day >= cfg.VisitDay2 {
 			add("visit2:"+p.Key()+":"+m, RemindVisit, h, fmt.Sprintf(TextRemindVisit2, p.Household, place, p.Household))
+		} else {
+			add("visit1:"+p.Key()+":"+m, RemindVisit, h, fmt.Sprintf(TextRemindVisit, p.Household, place, p.Household))
 		}
 		if day >= cfg.EscalateDay {
 			k := p.Town + "/" + p.Village
