@@ -76,7 +76,7 @@ func (c *Console) noticeCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := handlers.Notice{Title: strings.TrimSpace(r.FormValue("title")), Body: strings.TrimSpace(r.FormValue("body")),
-		Link: strings.TrimSpace(r.FormValue("link")), Audience: a, Author: u.Name}
+		Link: strings.TrimSpace(r.FormValue("link")), Audience: a, Author: u.Name, Urgent: r.FormValue("urgent") != ""}
 	if at := r.FormValue("send_at"); at != "" {
 		t, err := time.ParseInLocation("2006-01-02T15:04", at, handlers.ChinaTime())
 		if err != nil {
@@ -104,6 +104,9 @@ type noticeView struct {
 	Reasons    map[string]int
 	CanApprove bool
 	CanSend    bool
+	// WaitsUntil, when set, is when a notice sent now goes out: the end
+	// of the quiet hours (a notice that is not urgent).
+	WaitsUntil string
 }
 
 func (c *Console) noticeData(r *http.Request, id string) (noticeView, error) {
@@ -140,6 +143,9 @@ func (c *Console) noticeData(r *http.Request, id string) (noticeView, error) {
 	}
 	v.CanApprove = n.Status == handlers.NoticePending && u.Role == RoleAdmin && u.Name != n.Author
 	v.CanSend = n.Status == handlers.NoticeDraft || n.Status == handlers.NoticeScheduled && !n.SendAt.After(c.now())
+	if at := c.Notices.WhenSent(n); v.CanSend && n.SendAt.IsZero() && at.After(c.now()) {
+		v.WaitsUntil = at.In(handlers.ChinaTime()).Format("01-02 15:04")
+	}
 	return v, nil
 }
 

@@ -72,14 +72,17 @@ func (a Audience) Describe() string {
 
 // Notice is one notice and what became of it.
 type Notice struct {
-	ID         string       `json:"id"`
-	Title      string       `json:"title"`
-	Body       string       `json:"body"`
-	Link       string       `json:"link,omitempty"`
-	Audience   Audience     `json:"audience"`
-	Author     string       `json:"author"`
-	Created    time.Time    `json:"created"`
-	SendAt     time.Time    `json:"send_at,omitempty"`
+	ID       string    `json:"id"`
+	Title    string    `json:"title"`
+	Body     string    `json:"body"`
+	Link     string    `json:"link,omitempty"`
+	Audience Audience  `json:"audience"`
+	Author   string    `json:"author"`
+	Created  time.Time `json:"created"`
+	SendAt   time.Time `json:"send_at,omitempty"`
+	// Urgent notices go out inside quiet hours too; others wait for
+	// their end.
+	Urgent     bool         `json:"urgent,omitempty"`
 	Status     string       `json:"status"`
 	ApprovedBy string       `json:"approved_by,omitempty"`
 	SentAt     time.Time    `json:"sent_at,omitempty"`
@@ -129,7 +132,20 @@ type Notices struct {
 	Mass  MassSender
 	// TwoPerson: a notice needs a second official's approval.
 	TwoPerson bool
-	Now       func() time.Time
+	// Quiet are the quiet hours ("21:00-07:30"; "" or "off": none): a
+	// notice that is not urgent and is sent inside them is scheduled for
+	// their end.
+	Quiet string
+	Now   func() time.Time
+}
+
+// WhenSent is when a notice sent now would go out: now, or the end of the
+// quiet hours for one that is not urgent.
+func (s *Notices) WhenSent(n Notice) time.Time {
+	if n.Urgent || s.Quiet == "" {
+		return s.now()
+	}
+	return OutsideQuiet(s.now(), s.Quiet, ChinaTime())
 }
 
 func (s *Notices) now() time.Time {
@@ -315,6 +331,9 @@ func (s *Notices) Send(ctx context.Context, id string, reachByPhone bool) (Notic
 		return n, errors.New("这条通知还没有批准")
 	case NoticeSent:
 		return n, nil
+	}
+	if at := s.WhenSent(n); n.Status == NoticeDraft && n.SendAt.IsZero() && at.After(s.now()) {
+		n.SendAt = at // quiet hours: the morning, unless urgent
 	}
 	if n.Status == NoticeDraft && n.SendAt.After(s.now()) {
 		n.Status = NoticeScheduled

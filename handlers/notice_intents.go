@@ -123,6 +123,9 @@ func (s *Notices) ConfirmIntent(reachByPhone bool) Intent {
 		}
 		s.Store.DeleteSession(ctx, noticeDraftPrefix+m.User)
 		Audit(ctx, s.Store, n.Author, "notice_send", n.ID+" → "+n.Audience.Describe(), s.now())
+		if n.Status == NoticeScheduled {
+			return Response{Text: fmt.Sprintf(TextNoticeWaits, n.SendAt.In(ChinaTime()).Format("01-02 15:04")), Answered: true}, nil
+		}
 		r := n.Report
 		return Response{Text: fmt.Sprintf(TextNoticeSent, r.Queued, r.Unbound, r.NotFollowing, r.OverQuota), Answered: true}, nil
 	})

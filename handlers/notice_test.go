@@ -190,3 +190,36 @@ func TestMassSendReport(t *testing.T) {
 		t.Errorf("report %+v", got.Report)
 	}
 }
+
+// Issue 15.11: a notice sent at 23:15 went out although nothing is to be
+// sent 21:00–07:30. It now waits for 07:30 unless it is urgent.
+func TestNoticesKeepQuietHours(t *testing.T) {
+	st := stores(t)["embedded"]
+	ctx := context.Background()
+	c := &clock{time.Date(2026, 11, 18, 23, 15, 0, 0, handlers.ChinaTime())}
+	staff, r := newStaff(t, st, c)
+	bind(t, staff, r, "oH", "13800000001")
+	ns := &handlers.Notices{Store: st, Staff: staff, Quiet: "21:00-07:30", Now: c.now}
+	audience := handlers.Audience{Kind: handlers.AudienceStaff, Town: "马街镇"}
+	n, err := ns.Create(ctx, handlers.Notice{Title: "开会", Body: "明天上午九点开会", Audience: audience, Author: "wang"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err = ns.Send(ctx, n.ID, false)
+	morning := time.Date(2026, 11, 19, 7, 30, 0, 0, handlers.ChinaTime())
+	if err != nil || n.Status != handlers.NoticeScheduled || !n.SendAt.Equal(morning) || n.Report.Queued != 0 {
+		t.Fatalf("sent at 23:15: %+v %v", n, err)
+	}
+	if sent, _ := ns.SendDue(ctx, false); sent != 0 {
+		t.Fatal("sent inside the quiet hours")
+	}
+	c.t = morning.Add(time.Minute)
+	if sent, err := ns.SendDue(ctx, false); sent != 1 || err != nil {
+		t.Fatalf("in the morning: %d %v", sent, err)
+	}
+	c.t = time.Date(2026, 11, 19, 23, 15, 0, 0, handlers.ChinaTime())
+	u, _ := ns.Create(ctx, handlers.Notice{Title: "防汛", Body: "今晚有暴雨，请立即转移低洼处群众", Audience: audience, Author: "wang", Urgent: true})
+	if u, err = ns.Send(ctx, u.ID, false); err != nil || u.Status != handlers.NoticeSent || u.Report.Queued == 0 {
+		t.Fatalf("an urgent notice at night: %+v %v", u, err)
+	}
+}

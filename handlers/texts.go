@@ -153,6 +153,8 @@ const (
 	TextNoticePreview    = "将发给%s（%d 人）：\n%s\n——\n回复「确认发送」发出，回复「取消」作废。"
 	TextNoticeNoDraft    = "没有待发送的通知。"
 	TextNoticeSent       = "已发出：%d 人收到，%d 人未绑定微信，%d 人已取消关注，%d 人本月群发次数已用完。"
-	TextNoticePending    = "已提交，需要另一位管理员在管理台批准后发出。"
-	TextNoticeCancelled  = "已作废。"
+	// TextNoticeWaits: sent inside the quiet hours (%s: when it goes out).
+	TextNoticeWaits     = "现在是夜间免打扰时段，这条通知将在 %s 发出。特别紧急的请在管理后台发送并勾选「紧急」。"
+	TextNoticePending   = "已提交，需要另一位管理员在管理台批准后发出。"
+	TextNoticeCancelled = "已作废。"
 )

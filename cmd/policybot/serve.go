@@ -243,7 +243,7 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	if res, resumed, err := staff.ResumeImport(context.Background()); resumed {
 		logger.Warn("an interrupted roster import was finished", "people", res.People, "pairings", res.Pairings, "tasks", res.Tasks, "err", err)
 	}
-	notices := &handlers.Notices{Store: st, Staff: staff, TwoPerson: cfg.NoticeTwoPerson}
+	notices := &handlers.Notices{Store: st, Staff: staff, TwoPerson: cfg.NoticeTwoPerson, Quiet: cfg.QuietHours}
 	notices.Register(router, staff.ReachByPhone)
 	sched := scheduler.New(loc, st, logger)
 	spec, err := scheduler.DailySpec(cfg.QuizDailyAt)
