@@ -42,20 +42,51 @@ func (s *Notices) LatestIntent() Intent {
 // chatAudiences maps what officials type to an audience in their place.
 func chatAudience(phrase string, p StaffPerson) (Audience, bool) {
 	phrase = strings.TrimSpace(phrase)
-	switch phrase {
-	case "全镇帮扶干部", "帮扶干部", "全镇帮扶责任人", "帮扶责任人":
-		return Audience{Kind: AudienceStaff, Role: roster.RoleHelper, Town: p.Town}, true
-	case "全镇驻村干部", "驻村干部":
-		return Audience{Kind: AudienceStaff, Role: roster.RoleCadre, Town: p.Town}, true
-	case "全镇干部", "全体干部":
-		return Audience{Kind: AudienceStaff, Town: p.Town}, true
-	case "本村群众", "全村群众", "村民":
+	// a 第一书记 works for a village: their notices go to it, never to
+	// the whole town; "帮扶干部" alone means their own village's
+	villageRole := p.Role == roster.RoleSecretary
+	town := func(a Audience) (Audience, bool) {
+		if villageRole {
+			return Audience{}, false
+		}
+		a.Town = p.Town
+		return a, true
+	}
+	village := func(a Audience) (Audience, bool) {
 		if p.Village == "" {
 			return Audience{}, false
 		}
-		return Audience{Kind: AudienceHouseholds, Town: p.Town, Village: p.Village}, true
+		a.Town, a.Village = p.Town, p.Village
+		return a, true
+	}
+	scope := town
+	if villageRole {
+		scope = village
+	}
+	helpers := Audience{Kind: AudienceStaff, Role: roster.RoleHelper}
+	cadres := Audience{Kind: AudienceStaff, Role: roster.RoleCadre}
+	everyone := Audience{Kind: AudienceStaff}
+	switch phrase {
+	case "全镇帮扶干部", "全镇帮扶责任人":
+		return town(helpers)
+	case "全村帮扶干部", "本村帮扶干部", "全村帮扶责任人", "本村帮扶责任人":
+		return village(helpers)
+	case "帮扶干部", "帮扶责任人":
+		return scope(helpers)
+	case "全镇驻村干部":
+		return town(cadres)
+	case "全村驻村干部", "本村驻村干部", "工作队", "驻村工作队":
+		return village(cadres)
+	case "驻村干部":
+		return scope(cadres)
+	case "全镇干部", "全体干部":
+		return town(everyone)
+	case "全村干部", "本村干部":
+		return village(everyone)
+	case "本村群众", "全村群众", "村民":
+		return village(Audience{Kind: AudienceHouseholds})
 	case "全镇群众":
-		return Audience{Kind: AudienceHouseholds, Town: p.Town}, true
+		return town(Audience{Kind: AudienceHouseholds})
 	}
 	return Audience{}, false
 }

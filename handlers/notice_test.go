@@ -223,3 +223,63 @@ func TestNoticesKeepQuietHours(t *testing.T) {
 		t.Fatalf("an urgent notice at night: %+v %v", u, err)
 	}
 }
+
+// Issue 15.9: a 第一书记 sends to their village (全村帮扶干部), never to the
+// whole town; a 责任领导 can do both.
+func TestSecretaryNoticeGoesToTheVillage(t *testing.T) {
+	st := stores(t)["embedded"]
+	c := &clock{time.Date(2026, 11, 18, 10, 0, 0, 0, handlers.ChinaTime())}
+	staff, r := newStaff(t, st, c)
+	bind(t, staff, r, "oS", "13800000004") // 陈晓东, 第一书记 of 金家村
+	bind(t, staff, r, "oL", "13800000007") // 周海, 责任领导 of 马街镇
+	ns := &handlers.Notices{Store: st, Staff: staff, Now: c.now}
+	ns.Register(r, false)
+	if got := say(t, r, "oS", "通知 全村帮扶干部：周五交走访记录"); !strings.Contains(got, "将发给马街镇金家村 帮扶责任人") {
+		t.Fatalf("a 第一书记 to 全村帮扶干部: %s", got)
+	}
+	say(t, r, "oS", "取消")
+	if got := say(t, r, "oS", "通知 帮扶干部：周五交走访记录"); !strings.Contains(got, "马街镇金家村") {
+		t.Errorf("a 第一书记's 帮扶干部 is not their village: %s", got)
+	}
+	say(t, r, "oS", "取消")
+	if got := say(t, r, "oS", "通知 全镇帮扶干部：周五交走访记录"); !strings.Contains(got, "请这样发") {
+		t.Errorf("a 第一书记 reached the whole town: %s", got)
+	}
+	if got := say(t, r, "oL", "通知 全镇帮扶干部：周五交走访记录"); !strings.Contains(got, "将发给马街镇 帮扶责任人") {
+		t.Errorf("a 责任领导 to the town: %s", got)
+	}
+}
+
+// Issue 15.8: 帮助 for bound staff lists their commands; 我的任务 for a
+// 责任领导 shows the tasks they oversee, overdue ones marked; the visit
+// count reads unambiguously.
+func TestStaffHelpAndOverseenTasks(t *testing.T) {
+	st := stores(t)["embedded"]
+	c := &clock{time.Date(2026, 12, 10, 10, 0, 0, 0, handlers.ChinaTime())}
+	staff, r := newStaff(t, st, c)
+	bind(t, staff, r, "oH", "13800000001")
+	bind(t, staff, r, "oL", "13800000007")
+	if got := say(t, r, "oVillager", "帮助"); strings.Contains(got, "已走访") || !strings.Contains(got, "政策问答") {
+		t.Errorf("help for a villager: %s", got)
+	}
+	got := say(t, r, "oH", "帮助")
+	for _, want := range []string{"政策问答", "已走访", "在村", "我的任务", "销号", "解绑"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("help for a helper lacks %s: %s", want, got)
+		}
+	}
+	if strings.Contains(got, "「通知") {
+		t.Errorf("a helper is told to send notices: %s", got)
+	}
+	if got := say(t, r, "oL", "帮助"); !strings.Contains(got, "「通知") {
+		t.Errorf("help for a 责任领导 lacks notices: %s", got)
+	}
+	got = say(t, r, "oL", "我的任务")
+	if !strings.Contains(got, "督办任务 ZG-001") || !strings.Contains(got, "督办任务 ZG-002") || !strings.Contains(got, "逾期") {
+		t.Errorf("我的任务 for a 责任领导: %s", got)
+	}
+	say(t, r, "oH", "已走访 张大山")
+	if got := say(t, r, "oH", "我的任务"); !strings.Contains(got, "本月结对户 3 户，已走访 1 户，还没走访：张小河、李老三") {
+		t.Errorf("我的任务 for a helper: %s", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -27,6 +28,9 @@ func (s *Staff) Register(r *Router, rec Records) {
 	r.Prefix("销号", s.staffOnly(s.CloseIntent()))
 	tasks := s.staffOnly(s.MyTasksIntent())
 	r.Keyword(tasks, "我的任务", "任务", "待办")
+	help := s.HelpIntent()
+	r.Keyword(help, "帮助", "菜单", "help", "?", "？")
+	r.Click(ClickHelp, help)
 	r.Click(ClickTasks, tasks)
 	r.Event("SCAN", s.ScanIntent(RecordEventIntent(rec), nil))
 	r.Event("subscribe", s.ScanIntent(nil, SubscribeIntent(rec)))
@@ -268,6 +272,25 @@ func (s *Staff) CloseIntent() Intent {
 	})
 }
 
+// HelpIntent lists what the bot does; bound staff also get their own
+// commands (notices for those who may send them).
+func (s *Staff) HelpIntent() Intent {
+	return IntentFunc(func(ctx context.Context, m Message) (Response, error) {
+		p, err := s.ByOpenID(ctx, m.User)
+		if errors.Is(err, ErrNotFound) {
+			return Response{Text: TextHelp, Answered: true}, nil
+		}
+		if err != nil {
+			return Response{}, err
+		}
+		text := TextHelp + "\n\n" + fmt.Sprintf(TextStaffHelp, p.Name, p.Role)
+		if p.Role == roster.RoleLeader || p.Role == roster.RoleSecretary || p.Role == roster.RoleAdmin {
+			text += "\n" + TextStaffHelpNotice
+		}
+		return Response{Text: text, Answered: true}, nil
+	})
+}
+
 // MyTasksIntent lists what is due for the person: households not visited
 // this month, days in the village, open tasks.
 func (s *Staff) MyTasksIntent() Intent {
@@ -291,7 +314,7 @@ func (s *Staff) MyTasksIntent() Intent {
 				}
 			}
 			if len(todo) > 0 {
-				lines = append(lines, fmt.Sprintf(TextMyTasksVisits, len(pairs)-len(todo), len(pairs), strings.Join(todo, "、")))
+				lines = append(lines, fmt.Sprintf(TextMyTasksVisits, len(pairs), len(pairs)-len(todo), strings.Join(todo, "、")))
 			}
 		}
 		if me.Role == roster.RoleCadre || me.Role == roster.RoleSecretary {
@@ -319,6 +342,31 @@ func (s *Staff) MyTasksIntent() Intent {
 				tag = TextOverdueTag
 			}
 			lines = append(lines, fmt.Sprintf(TextMyTasksTask, t.ID, t.Problem, t.Due, tag))
+		}
+		// a 责任领导 oversees tasks others carry out: the open ones, the
+		// overdue first
+		led, err := s.Store.LookupRecords(ctx, KindTask, "leader", me.Phone)
+		if err != nil {
+			return Response{}, err
+		}
+		overseen, err := allJSON[StaffTask](ctx, s.Store, KindTask, led)
+		if err != nil {
+			return Response{}, err
+		}
+		sort.SliceStable(overseen, func(i, j int) bool { return overseen[i].Due < overseen[j].Due })
+		for _, t := range overseen {
+			if t.Closed || t.OwnerPhone == me.Phone {
+				continue
+			}
+			tag := ""
+			if t.Due < today {
+				tag = TextOverdueTag
+			}
+			owner := t.OwnerPhone
+			if o, err := s.Person(ctx, t.OwnerPhone); err == nil {
+				owner = o.Name
+			}
+			lines = append(lines, fmt.Sprintf(TextMyTasksOverseen, t.ID, t.Problem, owner, t.Due, tag))
 		}
 		if len(lines) == 0 {
 			return Response{Text: TextMyTasksNone, Answered: true}, nil
