@@ -192,9 +192,20 @@ func (c *Console) faqSave(w http.ResponseWriter, r *http.Request) {
 	if f.ID == "" {
 		f.ID = "console-" + token()[:10]
 	}
-	if err := c.Knowledge.PutFAQ(r.Context(), f); err != nil {
+	fail := func(msg string) {
 		d := faqFormData{FAQ: f, Lines: strings.Join(qs, "\n"), Docs: c.knowledgeData(r).Docs}
-		c.render(w, r, "faq.html", "FAQ", d, "", err.Error())
+		c.render(w, r, "faq.html", "FAQ", d, "", msg)
+	}
+	// a curated answer states no figure its source lacks: 50元 where the
+	// document says 30元 would reach villagers under a real citation
+	if c.KB != nil && f.File != "" {
+		if missing, ok := c.KB().FiguresMissing(f.File, f.Answer); ok && len(missing) > 0 {
+			fail(fmt.Sprintf("答案里的「%s」在所选的出处文件里找不到，没有保存。请对照原文改正数字，或选对出处文件。", strings.Join(missing, "」「")))
+			return
+		}
+	}
+	if err := c.Knowledge.PutFAQ(r.Context(), f); err != nil {
+		fail(err.Error())
 		return
 	}
 	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "faq_save", f.ID+": "+strings.Join(qs, " / "), c.now())

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"mime/multipart"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -95,5 +96,29 @@ func TestUploadIsCheckedBeforeItIsStored(t *testing.T) {
 	}
 	if a := e.console.KB().Answer("临时救助找谁受理"); !a.Answered || !strings.Contains(a.Text, "乡镇人民政府") {
 		t.Fatalf("the GBK document does not answer: %+v", a)
+	}
+}
+
+// Issue 15.1: an FAQ saying 50元 under a document that says 30元 was saved
+// and answered villagers. It is refused with the figure named.
+func TestFAQFiguresMustBeInTheSource(t *testing.T) {
+	e := newEnv(t)
+	withKnowledge(t, e)
+	c := client(t)
+	login(t, e, c, "admin", "correct horse battery")
+	save := func(answer string) string {
+		_, page, _ := post(t, c, e.srv.URL+"/admin/knowledge/faq", url.Values{"csrf": {csrfOf(t, c, e.srv.URL+"/admin/knowledge/faq")},
+			"questions": {"下乡补助一天多少钱"}, "answer": {answer}, "file": {"000_0f4e317a7dc85b4e.txt"}})
+		return page
+	}
+	page := save("下乡补助每天50元，按月发放")
+	if !strings.Contains(page, "答案里的「50元」在所选的出处文件里找不到") {
+		t.Fatalf("the wrong figure was not named:\n%.800s", page)
+	}
+	if ids, _ := e.store.ListRecords(context.Background(), handlers.KindKBFAQ, "", 0); len(ids) != 0 {
+		t.Fatalf("the FAQ was stored: %v", ids)
+	}
+	if page := save("下乡补助每天30元"); !strings.Contains(page, "FAQ 已保存并生效") {
+		t.Fatalf("a right figure was refused:\n%.800s", page)
 	}
 }

@@ -143,3 +143,35 @@ func Ungrounded(answer string, evidence []Evidence) []string {
 	}
 	return bad
 }
+
+// FiguresMissing returns the figures of text (amounts, days, dates,
+// percentages; Arabic or Chinese numerals, read as values) that do not
+// occur in the source file's text, as text writes them; ok is false when
+// the base has no such file. A curated answer obeys the rule extracted
+// ones do: it states no figure its source lacks.
+func (b *Base) FiguresMissing(file, text string) (missing []string, ok bool) {
+	src, ok := b.files[file]
+	if !ok {
+		return nil, false
+	}
+	have := map[string]bool{}
+	for _, f := range figures(Normalize(src) + " " + src) {
+		have[f] = true
+	}
+	seen := map[string]bool{}
+	for _, loc := range reFigure.FindAllStringIndex(text, -1) {
+		written := text[loc[0]:loc[1]] + unitAfter(text[loc[1]:])
+		for _, f := range figures(written) { // this figure alone, with its unit
+			if !have[f] && !seen[written] {
+				seen[written] = true
+				missing = append(missing, written)
+			}
+		}
+	}
+	return missing, true
+}
+
+// unitAfter is the unit written right after a figure ("元" in 50元).
+func unitAfter(rest string) string {
+	return strings.TrimSpace(reUnitAfter.FindString(rest))
+}

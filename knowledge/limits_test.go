@@ -99,3 +99,25 @@ func TestDocumentTextEncodings(t *testing.T) {
 		}
 	}
 }
+
+// A curated answer's figures must be in its source: 50元 where the
+// document says 30元 is named; Chinese numerals are read as values.
+func TestFiguresMissing(t *testing.T) {
+	b := mustDefault(t)
+	file := "000_0f4e317a7dc85b4e.txt"
+	if m, ok := b.FiguresMissing(file, "下乡补助每天50元，按月发放"); !ok || len(m) != 1 || m[0] != "50元" {
+		t.Fatalf("50元: %v %v", m, ok)
+	}
+	if m, _ := b.FiguresMissing(file, "下乡补助每天30元"); len(m) != 0 {
+		t.Fatalf("30元 is in the document: %v", m)
+	}
+	if m, _ := b.FiguresMissing(file, "每月住村不少于二十天"); len(m) != 0 {
+		t.Fatalf("二十天 is 20天 of the document: %v", m)
+	}
+	if m, _ := b.FiguresMissing(file, "每月住村不少于二十五天"); len(m) != 1 {
+		t.Fatalf("二十五天: %v", m)
+	}
+	if _, ok := b.FiguresMissing("no-such-file.txt", "1元"); ok {
+		t.Fatal("an unknown file was checked")
+	}
+}
