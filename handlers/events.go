@@ -110,6 +110,7 @@ func (q *Quiz) Register(r *Router) {
 	r.Click(ClickRank, rank)
 	r.Prefix("设置", q.SetIntent())
 	r.Match(quiz.LooksLikeAnswer, q.AnswerIntent(r.Fallback()))
+	r.Match(isChoiceNumber, q.PickPlaceIntent(r.Fallback()))
 }
 
 // DefaultRouter wires the intents that exist today; later features add

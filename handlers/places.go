@@ -76,6 +76,9 @@ type PlaceMatch struct {
 	Choices []string
 	// TownOnly is set when the text names a town but no village.
 	TownOnly bool
+	// Ambiguous is set when Choices are villages of that very name in
+	// several towns (not just names close to it).
+	Ambiguous bool
 }
 
 // Find looks up "金家村", "马街镇金家村" or "马街镇 金家村". It returns a
@@ -111,7 +114,7 @@ func (p *Places) Find(text string) PlaceMatch {
 		for _, town := range towns {
 			choices = append(choices, town+t)
 		}
-		return PlaceMatch{Choices: choices}
+		return PlaceMatch{Choices: choices, Ambiguous: true}
 	}
 	return PlaceMatch{Choices: p.close(t)}
 }

@@ -395,3 +395,34 @@ func TestQuizSingleLetterToMultiAndIDontKnow(t *testing.T) {
 		})
 	}
 }
+
+// Issue 15.6: 「设置 金家村」 (two towns have one) answered "没有找到"; it
+// offers numbered choices, and the number picks one.
+func TestAmbiguousPlaceIsOfferedAsNumberedChoices(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			c := &clock{time.Date(2026, 11, 18, 10, 0, 0, 0, handlers.ChinaTime())}
+			q, r := newQuiz(t, st, c)
+			got := say(t, r, "oP", "设置 金家村")
+			if strings.Contains(got, "没有找到") || !strings.Contains(got, "有 2 个「金家村」") || !strings.Contains(got, "1. ") || !strings.Contains(got, "2. ") {
+				t.Fatalf("ambiguous: %s", got)
+			}
+			got = say(t, r, "oP", "２")
+			if !strings.Contains(got, "已设置") {
+				t.Fatalf("pick: %s", got)
+			}
+			u, _ := q.User(context.Background(), "oP")
+			if u.Village != "金家村" || u.Town == "" {
+				t.Fatalf("user place %+v", u)
+			}
+			// a mistyped name: close names, numbered too
+			if got := say(t, r, "oP", "设置 东风村村"); !strings.Contains(got, "1. 城关镇东风村") {
+				t.Errorf("close names: %s", got)
+			}
+			// with nothing offered, a number is an ordinary message
+			if got := say(t, r, "oOther", "1"); strings.Contains(got, "已设置") {
+				t.Errorf("a number with nothing offered: %s", got)
+			}
+		})
+	}
+}

@@ -88,6 +88,11 @@ const (
 	TextPlaceUnknown = "没有找到「%s」。请回复「设置 村名」，村名要和村委会的叫法一致。"
 	// TextPlaceSuggest offers close matches (%s typed, %s choices).
 	TextPlaceSuggest = "没有找到「%s」，您是不是要找：%s？请回复「设置 」加上其中一个。"
+	// TextPlaceAmbiguous (%d, %s: how many, the name), TextPlaceMaybe (%s)
+	// and TextPlacePickHow offer numbered places to pick.
+	TextPlaceAmbiguous = "有 %d 个「%s」，是哪一个？"
+	TextPlaceMaybe     = "没有找到「%s」，您是不是要找："
+	TextPlacePickHow   = "回复数字选择（比如 1），或回复「设置 村名」重新输入。"
 	// TextPlaceTownOnly: a town was named (%s town, %s its villages).
 	TextPlaceTownOnly = "%s下面有这些村：%s。请回复「设置 村名」。"
 	// TextPlaceHow explains the command.
