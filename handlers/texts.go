@@ -20,6 +20,8 @@ const (
 	TextHelp = "我能做这些：\n· 政策问答：直接打字提问，比如“贫困户识别要走哪些程序”“驻村工作队每月住村多少天”。\n· 回复「更多」：看上一条回答的下一段。\n· 回复「答题」：做一轮政策题（5 题），「退出」结束；「订阅每日一题」每天一题，「退订」取消。\n· 回复「设置 村名」：加入本村答题排行；「排行榜」看本周排名。\n· 回复「人工」：转人工服务。\n问得越具体，答得越准；没有把握的问题我会如实说不知道。"
 	// TextToHuman tells the person they are being handed to a human.
 	TextToHuman = "已为您转接人工服务，请稍候，工作人员会在这里回复您。"
+	// TextToHumanLocal answers 「人工」 in local mode, where nobody can reply.
+	TextToHumanLocal = "现在是本地试用模式，还没有接入公众号，没有工作人员能在这里回复。正式接入公众号后，「人工」会把对话转给公众号后台的客服人员。有急事请直接联系您的帮扶责任人或村委会。"
 	// TextAskTyped answers a picture, video, link or unrecognised voice.
 	TextAskTyped = "暂时看不懂图片、视频和语音，请直接打字提问，比如：贫困户识别要走哪些程序？"
 	// TextMore is appended when an answer continues on the next page.

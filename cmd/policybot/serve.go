@@ -220,6 +220,10 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		logger.Info("questions ranked by meaning as well as words", "embed_model", cfg.EmbedModel, "base_url", maskURL(cfg.EmbedBaseURL), "with_vectors", kbNow().HasVectors())
 	}
 	router := handlers.DefaultRouter(asker, st)
+	if local {
+		// no customer service behind the simulator: say so, promise nothing
+		router.Keyword(handlers.TextIntent(handlers.TextToHumanLocal), "人工", "转人工", "人工客服", "客服")
+	}
 
 	places, err := loadPlaces(cfg, local)
 	if err != nil {

@@ -249,12 +249,16 @@ func TestServeEndToEndRedis(t *testing.T) {
 func TestSimulatorIsServedOnlyInLocalMode(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.DataDir = t.TempDir()
-	base, _ := startServer(t, cfg)
+	base, token := startServer(t, cfg)
 	resp, _ := http.Get(base + "/simulator")
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "function sha1") {
 		t.Fatalf("simulator page = %d", resp.StatusCode)
+	}
+	// issue 15.5: 「人工」 in local mode promises no reply nobody can give
+	if got := wechatPost(t, base, token, "userLocal", "人工", "55501"); !strings.Contains(got, "本地试用模式") || strings.Contains(got, "请稍候") {
+		t.Errorf("人工 in local mode: %q", got)
 	}
 
 	cfg = defaultConfig()
