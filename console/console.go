@@ -306,6 +306,12 @@ type dashData struct {
 	Quiz          quiz.Report
 	Villages      []quiz.Row
 	Deliveries    map[string]int
+	// Sent counts messages sent (or confirmed) by what they were:
+	// reminders, notices, daily questions.
+	SentReminders, SentNotices, SentDaily int
+	// AnyQuestions: someone asked in the last 14 days (else the chart
+	// gives way to a sentence).
+	AnyQuestions bool
 	FailReasons   []reasonCount
 	OverdueTasks  int
 	OpenTasks     int
@@ -336,6 +342,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	if qTotal > 0 {
 		d.UnansweredPct = float64(uTotal) / float64(qTotal)
+		d.AnyQuestions = true
 	}
 	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, handlers.ChinaTime()).AddDate(0, 0, -29)
 	if answers, err := handlers.LoadAnswers(ctx, c.Store, from, now); err == nil {
@@ -356,6 +363,18 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		d.Deliveries[status] = len(ids)
+		if status == "sent" || status == "delivered" {
+			for _, id := range ids {
+				switch {
+				case strings.HasPrefix(id, "notice:"):
+					d.SentNotices++
+				case strings.HasPrefix(id, "daily:"):
+					d.SentDaily++
+				default:
+					d.SentReminders++
+				}
+			}
+		}
 		if status == "failed" || status == "dead" {
 			if len(ids) > 500 {
 				ids = ids[len(ids)-500:]

@@ -312,3 +312,20 @@ func TestImportPageListsAtMostAHundredRowErrors(t *testing.T) {
 		t.Fatalf("the page does not count the rest:\n%.2000s", page)
 	}
 }
+
+// Issue 15.16: a new deployment's dashboard says there is nothing yet
+// instead of "0.0% 知晓率" and empty charts.
+func TestDashboardEmptyStates(t *testing.T) {
+	e := newEnv(t)
+	cl := client(t)
+	login(t, e, cl, "admin", "correct horse battery")
+	_, page, _ := get(t, cl, e.srv.URL+"/admin/")
+	for _, want := range []string{"还没有人答题", "还没有提问", "近 14 天还没有人提问", "还没有导入结对名单", "已发提醒（走访、在村、期限）", "已发通知"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the empty dashboard lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "0.0%") || strings.Contains(page, `id="questions"`) {
+		t.Errorf("the empty dashboard shows a 0.0%% figure or an empty chart")
+	}
+}

@@ -4,7 +4,8 @@
   var el = document.getElementById("dash-data");
   if (!el || typeof Chart === "undefined") return;
   var d = JSON.parse(el.textContent);
-  new Chart(document.getElementById("questions"), {
+  var q = document.getElementById("questions");
+  if (q) new Chart(q, {
     type: "bar",
     data: { labels: d.Days, datasets: [
       { label: "提问", data: d.Questions, backgroundColor: "#07c160" },
@@ -12,7 +13,8 @@
     options: { responsive: true, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
   });
   var v = d.Villages || [];
-  new Chart(document.getElementById("villages"), {
+  var vc = document.getElementById("villages");
+  if (vc) new Chart(vc, {
     type: "bar",
     data: { labels: v.map(function (r) { return r.Key; }),
       datasets: [{ label: "知晓率 %", data: v.map(function (r) { return Math.round(r.Rate * 1000) / 10; }), backgroundColor: "#3b82f6" }] },
