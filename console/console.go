@@ -312,11 +312,11 @@ type dashData struct {
 	// AnyQuestions: someone asked in the last 14 days (else the chart
 	// gives way to a sentence).
 	AnyQuestions bool
-	FailReasons   []reasonCount
-	OverdueTasks  int
-	OpenTasks     int
-	Unvisited     int
-	Pairings      int
+	FailReasons  []reasonCount
+	OverdueTasks int
+	OpenTasks    int
+	Unvisited    int
+	Pairings     int
 }
 
 type reasonCount struct {
