@@ -7,9 +7,11 @@ import (
 	"io"
 	"mime/multipart"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
@@ -120,5 +122,48 @@ func TestFAQFiguresMustBeInTheSource(t *testing.T) {
 	}
 	if page := save("下乡补助每天30元"); !strings.Contains(page, "FAQ 已保存并生效") {
 		t.Fatalf("a right figure was refused:\n%.800s", page)
+	}
+}
+
+// Issue 15.13: the queue of unanswered questions groups the same question,
+// names documents by title, cuts long messages with a way to expand, lets
+// an admin dismiss chit-chat, and drops a question once an FAQ answers it.
+func TestUnansweredQueue(t *testing.T) {
+	e := newEnv(t)
+	withKnowledge(t, e)
+	ctx := context.Background()
+	log := handlers.StoreUnanswered{Records: e.store}
+	at := time.Date(2026, 11, 20, 9, 0, 0, 0, handlers.ChinaTime())
+	long := strings.Repeat("我们家的情况比较复杂", 10) + "能不能申请？"
+	for i, q := range []string{"村里的光伏电站收益怎么分", "村里的光伏电站收益怎么分", "哈哈哈你好呀", long} {
+		log.RecordUnanswered(ctx, handlers.UnansweredQuestion{Time: at.Add(time.Duration(i) * time.Minute), User: "u", Question: q, Score: 0.2,
+			Closest: "000_0f4e317a7dc85b4e.txt › 三、整改措施"})
+	}
+	c := client(t)
+	login(t, e, c, "admin", "correct horse battery")
+	_, page, _ := get(t, c, e.srv.URL+"/admin/unanswered")
+	if strings.Count(page, "村里的光伏电站收益怎么分</td><td>2</td>") != 1 {
+		t.Errorf("the same question twice is not one line with 2:\n%.3000s", page)
+	}
+	if strings.Contains(page, "000_0f4e317a7dc85b4e.txt") || !strings.Contains(page, "《汨罗市脱贫攻坚突出问题集中整改方案》 › 三、整改措施") {
+		t.Errorf("the closest passage is not named by its document's title")
+	}
+	if !strings.Contains(page, "<details><summary>") {
+		t.Errorf("a long question is not cut with a way to expand")
+	}
+	// dismiss the chit-chat
+	m := regexp.MustCompile(`name="ids" value="([^"]+)"><input type="hidden" name="q" value="哈哈哈你好呀"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no 忽略 for the chit-chat")
+	}
+	post(t, c, e.srv.URL+"/admin/unanswered/dismiss", url.Values{"csrf": {csrfOf(t, c, e.srv.URL+"/admin/unanswered")}, "ids": {m[1]}, "q": {"哈哈哈你好呀"}})
+	if _, page, _ = get(t, c, e.srv.URL+"/admin/unanswered"); strings.Contains(page, "哈哈哈你好呀") {
+		t.Error("a dismissed question is still listed")
+	}
+	// an FAQ for it: the question leaves the queue
+	post(t, c, e.srv.URL+"/admin/knowledge/faq", url.Values{"csrf": {csrfOf(t, c, e.srv.URL+"/admin/knowledge/faq")},
+		"questions": {"村里的光伏电站收益怎么分"}, "answer": {"光伏电站收益按村里公示的分配方案发放。"}, "file": {"000_0f4e317a7dc85b4e.txt"}})
+	if _, page, _ = get(t, c, e.srv.URL+"/admin/unanswered"); strings.Contains(page, "村里的光伏电站收益怎么分") {
+		t.Error("a question an FAQ now answers is still listed")
 	}
 }

@@ -5,7 +5,7 @@ package handlers
 const (
 	// TextUnanswered is sent when the knowledge base does not hold the
 	// answer. It never guesses and always says where to ask instead.
-	TextUnanswered = "抱歉，政策文件里没有找到这个问题的明确答案，我不乱说。建议问问您的帮扶责任人或村委会，也可以回复「人工」转人工服务。您的问题已记下，我们会补充进知识库。"
+	TextUnanswered = "抱歉，政策文件里没有找到这个问题的明确答案，我不乱说。建议问问您的帮扶责任人或村委会，也可以回复「人工」转人工服务。"
 	// TextChoicesIntro and TextChoicesHow frame the topics offered when
 	// the answer is not certain (猜你想问).
 	TextChoicesIntro = "没有找到确切的答案。您是不是想问："
