@@ -56,6 +56,7 @@ func TestBrowserConsoleAndSimulator(t *testing.T) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("lang", "zh-CN"), // as officials' browsers are: the file picker reads 选择文件
 		chromedp.WindowSize(1000, 1400), chromedp.UserDataDir(profile))
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	defer acancel()
@@ -140,6 +141,12 @@ func TestBrowserConsoleAndSimulator(t *testing.T) {
 		chromedp.WaitVisible(`.error`),
 		chromedp.Text(`.error`, &uploadError),
 		shot("console-upload-error-phone"),
+		chromedp.Navigate(base+"/admin/roster"),
+		chromedp.WaitVisible(`table.people`),
+		shot("console-roster-phone"),
+		chromedp.Navigate(base+"/admin/"),
+		chromedp.WaitVisible(`.tiles`),
+		shot("console-dashboard-phone"),
 	)
 	if err != nil {
 		t.Fatalf("browser: %v", err)
