@@ -99,6 +99,8 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("POST "+p+"/login", c.loginPost)
 	mux.HandleFunc("POST "+p+"/logout", c.authed(RoleOfficial, c.logout))
 	mux.HandleFunc("GET "+p+"/{$}", c.authed(RoleOfficial, c.dashboard))
+	mux.HandleFunc("GET "+p+"/account", c.authed(RoleOfficial, c.accountPage))
+	mux.HandleFunc("POST "+p+"/account", c.authed(RoleOfficial, c.accountSave))
 	mux.HandleFunc("GET "+p+"/unanswered", c.authed(RoleOfficial, c.unanswered))
 	mux.HandleFunc("POST "+p+"/unanswered/dismiss", c.authed(RoleAdmin, c.unansweredDismiss))
 	mux.HandleFunc("GET "+p+"/roster", c.authed(RoleOfficial, c.rosterPage))
@@ -139,7 +141,7 @@ func securityHeaders(h http.Handler) http.Handler {
 var actionNames = map[string]string{
 	"login": "登录", "login_failed": "登录失败", "invite": "生成绑定码", "roster_import": "导入名单", "roster_export": "导出名单",
 	"kb_upload": "加入文件", "kb_delete": "删除文件", "faq_save": "保存 FAQ", "faq_delete": "删除 FAQ",
-	"notice_create": "拟写通知", "unanswered_dismiss": "忽略未答问题", "notice_approve": "批准通知", "notice_send": "发送通知", "revive": "重发消息",
+	"notice_create": "拟写通知", "unanswered_dismiss": "忽略未答问题", "account_save": "修改账号", "notice_approve": "批准通知", "notice_send": "发送通知", "revive": "重发消息",
 }
 
 // statusNames shows notice and delivery states in Chinese.
@@ -209,6 +211,11 @@ func sizeText(n int64) string {
 }
 
 func state(r *http.Request) reqState { s, _ := r.Context().Value(ctxKey{}).(reqState); return s }
+
+// withState is r's context with st (after the account changed).
+func withState(r *http.Request, st reqState) context.Context {
+	return context.WithValue(r.Context(), ctxKey{}, st)
+}
 
 // page is what every template gets.
 type page struct {

@@ -329,3 +329,32 @@ func TestDashboardEmptyStates(t *testing.T) {
 		t.Errorf("the empty dashboard shows a 0.0%% figure or an empty chart")
 	}
 }
+
+// Issue 15.15: an admin without a phone can set it (and the password) in
+// the console instead of being sent to the command line.
+func TestAccountPhoneAndPassword(t *testing.T) {
+	e := newEnv(t)
+	cl := client(t)
+	login(t, e, cl, "admin2", "second admin password")
+	form := func(v url.Values) string {
+		v.Set("csrf", csrfOf(t, cl, e.srv.URL+"/admin/account"))
+		_, page, _ := post(t, cl, e.srv.URL+"/admin/account", v)
+		return page
+	}
+	if page := form(url.Values{"phone": {"12345"}}); !strings.Contains(page, "不是 11 位手机号") {
+		t.Errorf("a bad phone was taken")
+	}
+	if page := form(url.Values{"phone": {"13800000001"}}); !strings.Contains(page, "已保存") || !strings.Contains(page, `value="13800000001"`) {
+		t.Errorf("phone not saved:\n%.600s", page)
+	}
+	if u, _ := getUser(context.Background(), e.store, "admin2"); u.Phone != "13800000001" {
+		t.Errorf("stored phone %q", u.Phone)
+	}
+	if page := form(url.Values{"phone": {"13800000001"}, "password": {"wrong"}, "new_password": {"a brand new password"}}); !strings.Contains(page, "当前密码不对") {
+		t.Errorf("a password was changed without the current one")
+	}
+	form(url.Values{"phone": {"13800000001"}, "password": {"second admin password"}, "new_password": {"a brand new password"}})
+	if code, _ := login(t, e, client(t), "admin2", "a brand new password"); code != http.StatusSeeOther {
+		t.Errorf("login with the new password: %d", code)
+	}
+}

@@ -208,7 +208,7 @@ func (c *Console) noticePreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.Phone == "" {
-		c.renderNotice(w, r, id, "", "您的账号没有登记手机号，无法预览到微信（policybot admin create --phone）")
+		c.renderNotice(w, r, id, "", "您的账号还没有登记手机号，无法预览到微信：请在「我的账号」里填上手机号，并在公众号里绑定")
 		return
 	}
 	p, err := c.Staff.Person(r.Context(), u.Phone)
