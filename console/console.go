@@ -106,6 +106,7 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("GET "+p+"/roster", c.authed(RoleOfficial, c.rosterPage))
 	mux.HandleFunc("POST "+p+"/roster/import", c.authedUpload(RoleAdmin, c.rosterImport))
 	mux.HandleFunc("GET "+p+"/roster/export", c.authed(RoleOfficial, c.rosterExport))
+	mux.HandleFunc("GET "+p+"/roster/template", c.authed(RoleOfficial, c.rosterTemplate))
 	mux.HandleFunc("POST "+p+"/roster/invite", c.authed(RoleAdmin, c.rosterInvite))
 	mux.HandleFunc("GET "+p+"/deliveries", c.authed(RoleAdmin, c.deliveries)) // keys name people of every town
 	mux.HandleFunc("POST "+p+"/deliveries/revive", c.authed(RoleAdmin, c.revive))
@@ -620,6 +621,14 @@ func (c *Console) rosterImport(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "已导入 "+detail, "")
 }
 
+// rosterTemplate serves the example workbook: the three sheets with their
+// columns and a few filled-in rows to copy.
+func (c *Console) rosterTemplate(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="roster-template.xlsx"; filename*=UTF-8''%E5%90%8D%E5%8D%95%E6%A8%A1%E6%9D%BF.xlsx`)
+	w.Write(roster.Example)
+}
+
 // maxRowErrors is how many row problems an import page lists; the rest
 // are counted.
 const maxRowErrors = 100
@@ -658,7 +667,11 @@ func (c *Console) rosterInvite(w http.ResponseWriter, r *http.Request) {
 	}
 	handlers.Audit(ctx, c.Store, u.Name, "invite", phone, c.now())
 	d.Invites = []handlers.Invite{inv}
-	c.render(w, r, "roster.html", "名单与绑定", d, fmt.Sprintf("绑定码 %s（%s 前有效）：请本人在公众号里发送「绑定 %s」", inv.Code, inv.Expires.In(handlers.ChinaTime()).Format("01-02 15:04"), inv.Code), "")
+	whose := phone
+	if p, err := c.Staff.Person(ctx, inv.Phone); err == nil {
+		whose = fmt.Sprintf("%s（%s，%s%s）", p.Name, p.Role, p.Town, p.Village)
+	}
+	c.render(w, r, "roster.html", "名单与绑定", d, fmt.Sprintf("%s 的绑定码 %s（%s 前有效）：请本人在公众号里发送「绑定 %s」，别人用不了", whose, inv.Code, inv.Expires.In(handlers.ChinaTime()).Format("01-02 15:04"), inv.Code), "")
 }
 
 // scopeRoster keeps what an official may see: their town's (or

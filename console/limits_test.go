@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"policybot/handlers"
+	"policybot/roster"
 	"policybot/store/embedded"
 )
 
@@ -356,5 +357,30 @@ func TestAccountPhoneAndPassword(t *testing.T) {
 	form(url.Values{"phone": {"13800000001"}, "password": {"second admin password"}, "new_password": {"a brand new password"}})
 	if code, _ := login(t, e, client(t), "admin2", "a brand new password"); code != http.StatusSeeOther {
 		t.Errorf("login with the new password: %d", code)
+	}
+}
+
+// Issue 15.14: the template workbook can be downloaded (and reads as a
+// roster), and a binding code says whose it is.
+func TestRosterTemplateAndWhoseInvite(t *testing.T) {
+	e := newEnv(t)
+	cl := client(t)
+	login(t, e, cl, "admin", "correct horse battery")
+	resp, err := cl.Get(e.srv.URL + "/admin/roster/template")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	p, err := roster.ReadXLSX(bytes.NewReader(b))
+	if resp.StatusCode != 200 || err != nil || len(p.People) == 0 {
+		t.Fatalf("template: %d %v", resp.StatusCode, err)
+	}
+	if _, err := e.console.Staff.Apply(context.Background(), p.Roster); err != nil {
+		t.Fatal(err)
+	}
+	_, page, _ := post(t, cl, e.srv.URL+"/admin/roster/invite", url.Values{"csrf": {csrfOf(t, cl, e.srv.URL+"/admin/roster")}, "phone": {p.People[0].Phone}})
+	if !strings.Contains(page, p.People[0].Name+"（"+p.People[0].Role) || !strings.Contains(page, "的绑定码") {
+		t.Errorf("the code does not say whose it is:\n%.800s", page)
 	}
 }

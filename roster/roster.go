@@ -5,6 +5,7 @@
 package roster
 
 import (
+	_ "embed"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -246,3 +247,9 @@ func Check(r Roster, rows Rows, ex Existing) []RowError {
 type Rows struct {
 	People, Pairings, Tasks []int
 }
+
+// Example is the example workbook (example.xlsx): the three sheets with
+// their columns and rows to copy; the console offers it as the template.
+//
+//go:embed example.xlsx
+var Example []byte
