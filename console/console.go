@@ -54,6 +54,9 @@ type Console struct {
 	ReachByPhone bool
 	// Limits on bodies and login guesses; zero fields take DefaultLimits.
 	Limits Limits
+	// SetupCode, when set and no user exists yet, lets /admin/setup
+	// create the first admin (serve prints it in its log).
+	SetupCode string
 
 	tmpl *template.Template
 }
@@ -97,6 +100,8 @@ func (c *Console) Handler() http.Handler {
 	mux.Handle("GET "+p+"/assets/", http.StripPrefix(p+"/assets/", http.FileServerFS(assets)))
 	mux.HandleFunc("GET "+p+"/login", c.loginPage)
 	mux.HandleFunc("POST "+p+"/login", c.loginPost)
+	mux.HandleFunc("GET "+p+"/setup", c.setupPage)
+	mux.HandleFunc("POST "+p+"/setup", c.setupPost)
 	mux.HandleFunc("POST "+p+"/logout", c.authed(RoleOfficial, c.logout))
 	mux.HandleFunc("GET "+p+"/{$}", c.authed(RoleOfficial, c.dashboard))
 	mux.HandleFunc("GET "+p+"/account", c.authed(RoleOfficial, c.accountPage))
@@ -255,10 +260,16 @@ func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, errText stri
 	// the login form's CSRF token: a cookie the form must repeat
 	t := token()
 	http.SetCookie(w, &http.Cookie{Name: "pb_login", Value: t, Path: c.prefix(), HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	c.renderPlain(w, "login.html", page{Prefix: c.prefix(), CSRF: t, Title: "登录", Error: errText,
+		Data: c.SetupCode != "" && c.noAdmin(r.Context())}, errText != "")
+}
+
+// renderPlain renders a page for someone not signed in.
+func (c *Console) renderPlain(w http.ResponseWriter, name string, pg page, unauthorized bool) {
 	var buf bytes.Buffer
-	c.tmpl.ExecuteTemplate(&buf, "login.html", page{Prefix: c.prefix(), CSRF: t, Title: "登录", Error: errText})
+	c.tmpl.ExecuteTemplate(&buf, name, pg)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if errText != "" {
+	if unauthorized {
 		w.WriteHeader(http.StatusUnauthorized)
 	}
 	w.Write(buf.Bytes())

@@ -384,3 +384,58 @@ func TestRosterTemplateAndWhoseInvite(t *testing.T) {
 		t.Errorf("the code does not say whose it is:\n%.800s", page)
 	}
 }
+
+// Issue 15.4: with serve running, the command line cannot create the first
+// admin (the embedded store is one process's); the console can, with the
+// setup code serve prints. Once an admin exists the page is gone.
+func TestFirstAdminIsCreatedWithTheSetupCode(t *testing.T) {
+	dir := t.TempDir()
+	st, err := embedded.Open(dir, embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := &Console{Store: st, Staff: &handlers.Staff{Store: st}, SetupCode: "12345678"}
+	e := &env{store: st, console: c}
+	e.srv = httptest.NewServer(c.Handler())
+	defer e.srv.Close()
+	cl := client(t)
+	if _, page, _ := get(t, cl, e.srv.URL+"/admin/login"); !strings.Contains(page, "创建第一个管理员") {
+		t.Fatalf("the login page does not point to the setup")
+	}
+	csrf := "none"
+	if _, page, _ := get(t, cl, e.srv.URL+"/admin/setup"); reCSRF.MatchString(page) {
+		csrf = reCSRF.FindStringSubmatch(page)[1]
+	} else {
+		t.Fatalf("no setup form:\n%s", page)
+	}
+	setup := func(code, user, pw string) (int, string) {
+		code2, body, _ := post(t, cl, e.srv.URL+"/admin/setup", url.Values{"csrf": {csrf}, "code": {code}, "user": {user}, "password": {pw}})
+		if m := reCSRF.FindStringSubmatch(body); m != nil {
+			csrf = m[1] // the form comes back with a new token
+		}
+		return code2, body
+	}
+	if _, body := setup("00000000", "wang", "a long enough password"); !strings.Contains(body, "设置码不对") {
+		t.Errorf("a wrong code: %.300s", body)
+	}
+	if _, body := setup("12345678", "wang", "short"); !strings.Contains(body, "至少 10 个字符") {
+		t.Errorf("a short password: %.300s", body)
+	}
+	if code, _ := setup("12345678", "wang", "a long enough password"); code != http.StatusSeeOther {
+		t.Fatalf("setup: %d", code)
+	}
+	if code, _, _ := get(t, cl, e.srv.URL+"/admin/"); code != 200 {
+		t.Errorf("not signed in after the setup: %d", code)
+	}
+	// the page is gone now
+	if code, _, h := get(t, client(t), e.srv.URL+"/admin/setup"); code != http.StatusSeeOther || !strings.HasSuffix(h.Get("Location"), "/login") {
+		t.Errorf("setup after an admin exists: %d", code)
+	}
+	if code, _ := setup("12345678", "intruder", "a long enough password"); code != http.StatusSeeOther {
+		t.Errorf("a second setup: %d", code)
+	}
+	if _, err := getUser(context.Background(), st, "intruder"); err == nil {
+		t.Error("a second admin was created through the setup")
+	}
+}

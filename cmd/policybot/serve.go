@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	_ "embed"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -356,6 +357,14 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 		},
 		Queue: handlers.DailyQueue, Logger: logger, InviteTTL: time.Duration(cfg.InviteTTL), Notices: notices, ReachByPhone: staff.ReachByPhone, Counts: counts,
 		Limits: consoleLimits(cfg)}
+	if ids, err := st.ListRecords(context.Background(), console.KindAdmin, "", 1); err == nil && len(ids) == 0 {
+		// no admin yet: the first is created in the browser with this code
+		// (the command line cannot open the embedded store while serve runs)
+		var b [4]byte
+		rand.Read(b[:])
+		admin.SetupCode = fmt.Sprintf("%08d", binary.BigEndian.Uint32(b[:])%100000000)
+		logger.Warn("no console admin yet: open the setup page and enter the setup code", "setup", "/admin/setup", "setup_code", admin.SetupCode)
+	}
 	mux.Handle("/admin/", admin.Handler())
 	if cfg.Simulator != nil && *cfg.Simulator || cfg.Simulator == nil && local {
 		sim := &bot.Simulator{Token: token, Path: cfg.WeChatPath, Outbox: outbox}
