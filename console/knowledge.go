@@ -66,9 +66,11 @@ func (c *Console) docPage(w http.ResponseWriter, r *http.Request) {
 // (the server's write timeout is 10 s).
 const reloadWait = 5 * time.Second
 
-// reloaded rebuilds the knowledge base and shows the knowledge page. A
-// rebuild that takes longer than reloadWait finishes in the background.
-func (c *Console) reloaded(w http.ResponseWriter, r *http.Request, flash string) {
+// reloaded rebuilds the knowledge base and shows the knowledge page with
+// flash (what was done, in effect now). A rebuild that takes longer than
+// reloadWait finishes in the background, and the page says what was
+// saved (what) and that it takes effect shortly.
+func (c *Console) reloaded(w http.ResponseWriter, r *http.Request, flash, what string) {
 	if c.Reload != nil {
 		done := make(chan error, 1)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Minute)
@@ -81,7 +83,7 @@ func (c *Console) reloaded(w http.ResponseWriter, r *http.Request, flash string)
 				return
 			}
 		case <-time.After(reloadWait):
-			flash += "。知识库正在重建，一两分钟内生效"
+			flash = "已保存" + what + "。知识库正在后台重建，一两分钟内生效"
 		}
 	}
 	c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), flash, "")
@@ -134,7 +136,7 @@ func (c *Console) upload(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	handlers.Audit(ctx, c.Store, state(r).user.Name, "kb_upload", name, c.now())
-	c.reloaded(w, r, "已加入知识库："+name)
+	c.reloaded(w, r, "已加入知识库："+name, "《"+name+"》")
 }
 
 func (c *Console) deleteDoc(w http.ResponseWriter, r *http.Request) {
@@ -154,7 +156,7 @@ func (c *Console) deleteDoc(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	handlers.Audit(ctx, c.Store, state(r).user.Name, "kb_delete", name, c.now())
-	c.reloaded(w, r, "已删除："+name)
+	c.reloaded(w, r, "已删除："+name, "（删除《"+name+"》）")
 }
 
 type faqFormData struct {
@@ -209,7 +211,7 @@ func (c *Console) faqSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "faq_save", f.ID+": "+strings.Join(qs, " / "), c.now())
-	c.reloaded(w, r, "FAQ 已保存并生效："+f.ID)
+	c.reloaded(w, r, "FAQ 已保存并生效："+f.ID, " FAQ "+f.ID)
 }
 
 func (c *Console) faqDelete(w http.ResponseWriter, r *http.Request) {
@@ -219,5 +221,5 @@ func (c *Console) faqDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "faq_delete", id, c.now())
-	c.reloaded(w, r, "FAQ 已删除："+id)
+	c.reloaded(w, r, "FAQ 已删除："+id, "（删除 FAQ "+id+"）")
 }
