@@ -542,17 +542,22 @@ func (q *Quiz) PickPlaceIntent(fallback Intent) Intent {
 		if pm.Village == "" {
 			return fallback.Handle(ctx, m)
 		}
-		u, err := q.User(ctx, m.User)
-		if err != nil {
-			return Response{}, err
-		}
-		u.Town, u.Village = pm.Town, pm.Village
-		if err := q.PutUser(ctx, u); err != nil {
-			return Response{}, err
-		}
 		q.Store.DeleteSession(ctx, placeChoiceKey(m.User))
-		return Response{Text: fmt.Sprintf(TextPlaceSet, pm.Town, pm.Village), Answered: true}, nil
+		return q.setPlace(ctx, m.User, pm)
 	})
+}
+
+// setPlace records the person's village for the leaderboards.
+func (q *Quiz) setPlace(ctx context.Context, user string, pm PlaceMatch) (Response, error) {
+	u, err := q.User(ctx, user)
+	if err != nil {
+		return Response{}, err
+	}
+	u.Town, u.Village = pm.Town, pm.Village
+	if err := q.PutUser(ctx, u); err != nil {
+		return Response{}, err
+	}
+	return Response{Text: fmt.Sprintf(TextPlaceSet, pm.Town, pm.Village), Answered: true}, nil
 }
 
 // SetIntent handles "设置 金家村" (place) and "设置 姓名 张三" (name).
@@ -584,15 +589,7 @@ func (q *Quiz) SetIntent() Intent {
 		pm := q.Places.Find(arg)
 		switch {
 		case pm.Village != "":
-			u, err := q.User(ctx, m.User)
-			if err != nil {
-				return Response{}, err
-			}
-			u.Town, u.Village = pm.Town, pm.Village
-			if err := q.PutUser(ctx, u); err != nil {
-				return Response{}, err
-			}
-			return Response{Text: fmt.Sprintf(TextPlaceSet, pm.Town, pm.Village), Answered: true}, nil
+			return q.setPlace(ctx, m.User, pm)
 		case pm.TownOnly:
 			return Response{Text: fmt.Sprintf(TextPlaceTownOnly, pm.Town, strings.Join(pm.Choices, "、")), Answered: true}, nil
 		case len(pm.Choices) > 0:

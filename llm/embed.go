@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -39,16 +38,7 @@ func NewEmbedder(opts EmbedOptions) (*Embedder, error) {
 	if opts.Batch <= 0 {
 		opts.Batch = 16
 	}
-	cfg := openai.DefaultConfig(opts.APIKey)
-	if opts.BaseURL != "" {
-		cfg.BaseURL = strings.TrimRight(opts.BaseURL, "/")
-	}
-	if opts.HTTP != nil {
-		cfg.HTTPClient = opts.HTTP
-	} else {
-		cfg.HTTPClient = &http.Client{Timeout: opts.Timeout}
-	}
-	return &Embedder{c: openai.NewClientWithConfig(cfg), opts: opts}, nil
+	return &Embedder{c: newOpenAI(opts.BaseURL, opts.APIKey, opts.HTTP, opts.Timeout), opts: opts}, nil
 }
 
 // Model names the model (it keys the vector cache).

@@ -51,16 +51,23 @@ func New(opts Options) (*Client, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
 	}
-	cfg := openai.DefaultConfig(opts.APIKey)
-	if opts.BaseURL != "" {
-		cfg.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	return &Client{c: newOpenAI(opts.BaseURL, opts.APIKey, opts.HTTP, opts.Timeout), opts: opts}, nil
+}
+
+// newOpenAI is a go-openai client for an OpenAI-compatible endpoint
+// (baseURL empty: OpenAI), with an HTTP client bounded by timeout unless
+// one is given.
+func newOpenAI(baseURL, apiKey string, hc *http.Client, timeout time.Duration) *openai.Client {
+	cfg := openai.DefaultConfig(apiKey)
+	if baseURL != "" {
+		cfg.BaseURL = strings.TrimRight(baseURL, "/")
 	}
-	if opts.HTTP != nil {
-		cfg.HTTPClient = opts.HTTP
+	if hc != nil {
+		cfg.HTTPClient = hc
 	} else {
-		cfg.HTTPClient = &http.Client{Timeout: opts.Timeout}
+		cfg.HTTPClient = &http.Client{Timeout: timeout}
 	}
-	return &Client{c: openai.NewClientWithConfig(cfg), opts: opts}, nil
+	return openai.NewClientWithConfig(cfg)
 }
 
 // Chat implements handlers.Model: a streamed chat completion, collected.
