@@ -560,9 +560,38 @@ type rosterData struct {
 	// Pending counts the people of an import a crash cut short, not yet
 	// finished (the server finishes it within a minute).
 	Pending int
+	// Query filters the lists (a name, phone, village, household, task);
+	// PairingRows and TaskRows are what it lets through.
+	Query       string
+	PairingRows []pairingRow
+	TaskRows    []taskRow
 }
 
-func (c *Console) rosterData(ctx context.Context, u User) rosterData {
+type pairingRow struct {
+	Helper, HelperPhone, Household, Place string
+}
+
+type taskRow struct {
+	ID, Problem, Owner, Due, Place string
+	Closed, Overdue                bool
+}
+
+// matches reports whether any field holds q (everything matches "").
+func matches(q string, fields ...string) bool {
+	if q == "" {
+		return true
+	}
+	for _, f := range fields {
+		if strings.Contains(f, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// rosterData is the roster page's content within u's scope; q, when not
+// empty, filters every list.
+func (c *Console) rosterData(ctx context.Context, u User, filter ...string) rosterData {
 	var d rosterData
 	if p, err := c.Staff.PendingImport(ctx); err == nil {
 		d.Pending = len(p.People)
@@ -571,8 +600,14 @@ func (c *Console) rosterData(ctx context.Context, u User) rosterData {
 	if err != nil {
 		return d
 	}
+	q := ""
+	if len(filter) > 0 {
+		q = strings.TrimSpace(filter[0])
+	}
+	names := map[string]string{}
 	for _, p := range r.People {
-		if !inScope(u, p.Town, p.Village) {
+		names[p.Phone] = p.Name
+		if !inScope(u, p.Town, p.Village) || !matches(q, p.Name, p.Phone, p.Role, p.Town+p.Village) {
 			continue
 		}
 		sp, err := c.Staff.Person(ctx, p.Phone)
@@ -581,12 +616,25 @@ func (c *Console) rosterData(ctx context.Context, u User) rosterData {
 		}
 	}
 	r = scopeRoster(u, r)
-	d.Pairings, d.Tasks = len(r.Pairings), len(r.Tasks)
+	d.Pairings, d.Tasks, d.Query = len(r.Pairings), len(r.Tasks), q
+	for _, p := range r.Pairings {
+		if matches(q, names[p.HelperPhone], p.HelperPhone, p.Household, p.HouseholdID, p.Town+p.Village) {
+			d.PairingRows = append(d.PairingRows, pairingRow{names[p.HelperPhone], p.HelperPhone, p.Household, p.Town + p.Village})
+		}
+	}
+	today := c.now().In(handlers.ChinaTime()).Format("2006-01-02")
+	for _, t := range r.Tasks {
+		if !matches(q, t.ID, t.Problem, names[t.OwnerPhone], t.OwnerPhone, t.Town+t.Village) {
+			continue
+		}
+		closed, _ := c.taskClosed(ctx, t.ID)
+		d.TaskRows = append(d.TaskRows, taskRow{t.ID, t.Problem, names[t.OwnerPhone], t.Due, t.Town + t.Village, closed, !closed && t.Due < today})
+	}
 	return d
 }
 
 func (c *Console) rosterPage(w http.ResponseWriter, r *http.Request) {
-	c.render(w, r, "roster.html", "名单与绑定", c.rosterData(r.Context(), state(r).user), "", "")
+	c.render(w, r, "roster.html", "名单与绑定", c.rosterData(r.Context(), state(r).user, r.URL.Query().Get("q")), "", "")
 }
 
 func (c *Console) rosterImport(w http.ResponseWriter, r *http.Request) {

@@ -439,3 +439,28 @@ func TestFirstAdminIsCreatedWithTheSetupCode(t *testing.T) {
 		t.Error("a second admin was created through the setup")
 	}
 }
+
+// Issue 15.14: pairings and tasks can be seen, not only counted, and
+// every list can be filtered.
+func TestRosterListsAndFilter(t *testing.T) {
+	e := newEnv(t)
+	cl := client(t)
+	login(t, e, cl, "admin", "correct horse battery")
+	p, err := roster.ReadXLSX(bytes.NewReader(roster.Example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.console.Staff.Apply(context.Background(), p.Roster); err != nil {
+		t.Fatal(err)
+	}
+	_, page, _ := get(t, cl, e.srv.URL+"/admin/roster")
+	for _, want := range []string{"结对（9）", "整改任务（4）", p.Pairings[0].Household, p.Tasks[0].ID} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the roster page lacks %q", want)
+		}
+	}
+	_, page, _ = get(t, cl, e.srv.URL+"/admin/roster?q="+url.QueryEscape(p.Pairings[0].Household))
+	if !strings.Contains(page, "结对（1）") || !strings.Contains(page, "显示全部") {
+		t.Errorf("the filter does not narrow the pairings:\n%.1500s", page)
+	}
+}
