@@ -104,8 +104,11 @@ func TestMessageOfADeadProcessIsHandledByTheRetry(t *testing.T) {
 			if id := <-b.ids; id != firstID || id == "" {
 				t.Fatalf("the message's ID changed between deliveries: %q then %q (side effects key on it)", firstID, id)
 			}
-			// the next retries get the same answer and handle nothing again
+			// the next retries (WeChat sends them 5 s apart; the reply is
+			// cached by a batch writer within milliseconds) get the same
+			// answer and handle nothing again
 			for i := 0; i < 2; i++ {
+				time.Sleep(300 * time.Millisecond)
 				if got := replyText(t, postTo(t, b.srv.URL, msg)); got != "答：低保怎么申请" {
 					t.Fatalf("retry %d = %q", i, got)
 				}

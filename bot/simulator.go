@@ -17,6 +17,15 @@ type Simulator struct {
 	Token  string
 	Path   string // the callback path, e.g. /wechat
 	Outbox *Outbox
+	// Users are demo people the tester can switch to (openid → what the
+	// page shows, e.g. 帮扶责任人 王建国), besides the page's own villager.
+	Users []DemoUser
+}
+
+// DemoUser is a person of the local demo roster, bound to an openid.
+type DemoUser struct {
+	OpenID string `json:"openid"`
+	Label  string `json:"label"`
 }
 
 // ServeHTTP serves the page, its settings and the outbox of late answers.
@@ -27,7 +36,7 @@ func (s *Simulator) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
 		rw.Write(simulatorHTML)
 	case "/simulator/config":
-		writeJSON(rw, map[string]string{"token": s.Token, "path": s.Path})
+		writeJSON(rw, map[string]any{"token": s.Token, "path": s.Path, "users": s.Users})
 	case "/simulator/outbox":
 		user := r.URL.Query().Get("user")
 		if user == "" {

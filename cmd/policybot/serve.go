@@ -368,6 +368,13 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	mux.Handle("/admin/", admin.Handler())
 	if cfg.Simulator != nil && *cfg.Simulator || cfg.Simulator == nil && local {
 		sim := &bot.Simulator{Token: token, Path: cfg.WeChatPath, Outbox: outbox}
+		if local {
+			users, err := seedDemo(context.Background(), staff)
+			if err != nil {
+				logger.Warn("simulator: demo roster not set up", "err", err)
+			}
+			sim.Users = users
+		}
 		mux.Handle("/simulator", sim)
 		mux.Handle("/simulator/", sim)
 		mux.Handle("/{$}", http.RedirectHandler("/simulator", http.StatusFound))

@@ -448,3 +448,33 @@ func localServerWithAdmin(t *testing.T) (*server, string) {
 	}
 	return s, base
 }
+
+// Issue 15.3: in local mode the simulator can be the demo staff (the
+// example roster, bound), and what is pushed to them — here a notice a
+// 责任领导 sends from chat — arrives in their simulator outbox.
+func TestSimulatorDemoStaffReceivePushedMessages(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.DataDir, cfg.QuietHours = t.TempDir(), "off"
+	base, token := startServer(t, cfg)
+	var c struct {
+		Users []struct{ OpenID, Label string }
+	}
+	getJSON(t, base+"/simulator/config", &c)
+	if len(c.Users) != 3 || c.Users[2].OpenID != "demo-leader" {
+		t.Fatalf("demo users: %+v", c.Users)
+	}
+	if got := wechatPost(t, base, token, "demo-leader", "通知 全镇帮扶干部：周五交走访记录", "88801"); !strings.Contains(got, "确认发送") {
+		t.Fatalf("preview: %q", got)
+	}
+	if got := wechatPost(t, base, token, "demo-leader", "确认发送", "88802"); !strings.Contains(got, "已发出") {
+		t.Fatalf("send: %q", got)
+	}
+	var msgs []string
+	for i := 0; i < 40 && len(msgs) == 0; i++ {
+		time.Sleep(250 * time.Millisecond)
+		getJSON(t, base+"/simulator/outbox?user=demo-helper", &msgs)
+	}
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "周五交走访记录") {
+		t.Fatalf("the helper's simulator got %q", msgs)
+	}
+}
