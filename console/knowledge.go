@@ -163,6 +163,9 @@ type faqFormData struct {
 	FAQ   knowledge.FAQ
 	Lines string
 	Docs  []docRow
+	// Clash is another FAQ with one of these questions: the page warns
+	// and offers to replace it.
+	Clash *knowledge.FAQ
 }
 
 func (c *Console) faqForm(w http.ResponseWriter, r *http.Request) {
@@ -206,12 +209,46 @@ func (c *Console) faqSave(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// a second FAQ for the same question would answer instead of the
+	// first, or not at all: warn, and replace only when asked to
+	if others, err := c.Knowledge.FAQs(r.Context()); err == nil {
+		replace := r.FormValue("replace")
+		for _, o := range others {
+			if o.ID == f.ID || !sameQuestion(o.Questions, qs) {
+				continue
+			}
+			if replace != o.ID {
+				d := faqFormData{FAQ: f, Lines: strings.Join(qs, "\n"), Docs: c.knowledgeData(r).Docs, Clash: &o}
+				c.render(w, r, "faq.html", "FAQ", d, "", "已经有一条 FAQ（"+o.ID+"）回答同样的问题，没有保存。要用这一条替换它，请点下面的「替换原来的」。")
+				return
+			}
+			if err := c.Knowledge.DeleteFAQ(r.Context(), o.ID); err != nil {
+				fail(err.Error())
+				return
+			}
+		}
+	}
 	if err := c.Knowledge.PutFAQ(r.Context(), f); err != nil {
 		fail(err.Error())
 		return
 	}
 	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "faq_save", f.ID+": "+strings.Join(qs, " / "), c.now())
 	c.reloaded(w, r, "FAQ 已保存并生效："+f.ID, " FAQ "+f.ID)
+}
+
+// sameQuestion reports whether two FAQs share a question (as people type
+// it: width, punctuation and spaces folded).
+func sameQuestion(a, b []string) bool {
+	seen := map[string]bool{}
+	for _, q := range a {
+		seen[strings.Trim(knowledge.Normalize(q), "?？。.!！")] = true
+	}
+	for _, q := range b {
+		if seen[strings.Trim(knowledge.Normalize(q), "?？。.!！")] {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Console) faqDelete(w http.ResponseWriter, r *http.Request) {

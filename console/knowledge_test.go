@@ -167,3 +167,32 @@ func TestUnansweredQueue(t *testing.T) {
 		t.Error("a question an FAQ now answers is still listed")
 	}
 }
+
+// Issue 15.1: a second FAQ for the same question warns and offers to
+// replace the first; replacing leaves one.
+func TestSecondFAQForTheSameQuestion(t *testing.T) {
+	e := newEnv(t)
+	withKnowledge(t, e)
+	c := client(t)
+	login(t, e, c, "admin", "correct horse battery")
+	save := func(v url.Values) string {
+		v.Set("csrf", csrfOf(t, c, e.srv.URL+"/admin/knowledge/faq"))
+		v.Set("file", "000_0f4e317a7dc85b4e.txt")
+		_, page, _ := post(t, c, e.srv.URL+"/admin/knowledge/faq", v)
+		return page
+	}
+	if page := save(url.Values{"id": {"a"}, "questions": {"光伏收益怎么分"}, "answer": {"按村里公示的方案分。"}}); !strings.Contains(page, "FAQ 已保存") {
+		t.Fatalf("first FAQ:\n%.600s", page)
+	}
+	page := save(url.Values{"id": {"b"}, "questions": {"光伏收益怎么分？"}, "answer": {"按村民代表大会决定分。"}})
+	if !strings.Contains(page, "已经有一条 FAQ（a）") || !strings.Contains(page, "替换原来的") {
+		t.Fatalf("no warning:\n%.800s", page)
+	}
+	if ids, _ := e.store.ListRecords(context.Background(), handlers.KindKBFAQ, "", 0); len(ids) != 1 {
+		t.Fatalf("%d FAQs after the warning", len(ids))
+	}
+	save(url.Values{"id": {"b"}, "questions": {"光伏收益怎么分？"}, "answer": {"按村民代表大会决定分。"}, "replace": {"a"}})
+	if ids, _ := e.store.ListRecords(context.Background(), handlers.KindKBFAQ, "", 0); len(ids) != 1 || ids[0] != "b" {
+		t.Fatalf("after replacing: %v", ids)
+	}
+}
