@@ -81,7 +81,9 @@ func Open(dir string, opts Options) (s *Store, err error) {
 	}()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
 	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("embedded store: %s is in use by another process (only one policybot may use a data directory; use the Redis store for several instances)", path)
+		return nil, fmt.Errorf("embedded store: %s is in use by another process, most likely a running `policybot serve` (only one process may use a data directory). "+
+			"Stop it and run this again, or do it in the console while it runs (/admin/setup for the first admin, 名单与绑定 for imports and binding codes, 通知, 知识库); "+
+			"with several processes, use the Redis store", path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("embedded store: %s cannot be opened (%w); restore it from a backup or move it aside", path, err)
