@@ -220,7 +220,11 @@ func (q *Quiz) StartIntent() Intent {
 		now := q.now()
 		seed := sha256.Sum256([]byte(m.User + now.String()))
 		rnd := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:16])))
-		r := &round{ID: hex.EncodeToString(seed[:8]), QIDs: quiz.PickRound(bank, done, q.size(), rnd), Last: now}
+		audience := quiz.AudienceHousehold // a villager's round is about their own life
+		if u.Role != "" {
+			audience = quiz.AudienceStaff
+		}
+		r := &round{ID: hex.EncodeToString(seed[:8]), QIDs: quiz.PickRound(bank, done, q.size(), rnd, audience), Last: now}
 		if err := q.saveRound(ctx, m.User, r); err != nil {
 			return Response{}, err
 		}

@@ -45,7 +45,17 @@ type Question struct {
 	Quote       string   `json:"quote"`
 	Topic       string   `json:"topic"`
 	Difficulty  int      `json:"difficulty"` // 1 easy, 2 medium, 3 hard
+	// Audience is who the question is for: AudienceHousehold (what I can
+	// get, where to go, how to complain), AudienceStaff, or "" for all.
+	// A round prefers its person's questions.
+	Audience string `json:"audience,omitempty"`
 }
+
+// Question audiences.
+const (
+	AudienceHousehold = "household"
+	AudienceStaff     = "staff"
+)
 
 //go:embed bank.json
 var shippedJSON []byte

@@ -8,18 +8,35 @@ import (
 // PickRound chooses n question ids for a round: first questions the
 // person has not yet answered correctly (done), in random order; only
 // when fewer than n remain are correctly answered ones used to fill up.
-func PickRound(b *Bank, done map[string]bool, n int, rnd *rand.Rand) []string {
-	var fresh, old []string
-	for _, q := range b.qs {
-		if done[q.ID] {
-			old = append(old, q.ID)
-		} else {
-			fresh = append(fresh, q.ID)
-		}
+// Within each, questions for audience (AudienceHousehold for villagers)
+// come first, then those for everyone, then the others.
+func PickRound(b *Bank, done map[string]bool, n int, rnd *rand.Rand, audience ...string) []string {
+	want := ""
+	if len(audience) > 0 {
+		want = audience[0]
 	}
-	rnd.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
-	rnd.Shuffle(len(old), func(i, j int) { old[i], old[j] = old[j], old[i] })
-	out := append(fresh, old...)
+	rank := func(q Question) int {
+		switch q.Audience {
+		case want:
+			return 0
+		case "":
+			return 1
+		}
+		return 2
+	}
+	var groups [6][]string // fresh by rank, then old by rank
+	for _, q := range b.qs {
+		g := rank(q)
+		if done[q.ID] {
+			g += 3
+		}
+		groups[g] = append(groups[g], q.ID)
+	}
+	var out []string
+	for _, g := range groups {
+		rnd.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
+		out = append(out, g...)
+	}
 	if len(out) > n {
 		out = out[:n]
 	}

@@ -394,3 +394,30 @@ func TestReadXLSXRefusesAHugeSheet(t *testing.T) {
 		t.Fatalf("ReadXLSX = %v", err)
 	}
 }
+
+// Issue 15.7: a villager's round is about their own life: questions for
+// households come first, then those for everyone; staff get theirs.
+func TestPickRoundPrefersTheAudience(t *testing.T) {
+	b := shippedBank(t)
+	households := 0
+	for _, q := range b.Questions() {
+		if q.Audience == quiz.AudienceHousehold {
+			households++
+		}
+	}
+	if households < 10 {
+		t.Fatalf("%d household questions in the bank, want at least 10", households)
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	ids := quiz.PickRound(b, nil, 5, rnd, quiz.AudienceHousehold)
+	for _, id := range ids {
+		if q, _ := b.Get(id); q.Audience != quiz.AudienceHousehold {
+			t.Errorf("a villager's round holds %s (%q, for %q)", id, q.Stem, q.Audience)
+		}
+	}
+	for _, id := range quiz.PickRound(b, nil, 5, rnd, quiz.AudienceStaff) {
+		if q, _ := b.Get(id); q.Audience == quiz.AudienceHousehold {
+			t.Errorf("a staff round begins with a household question while others remain: %s", id)
+		}
+	}
+}

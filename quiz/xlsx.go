@@ -13,7 +13,10 @@ import (
 // Columns of a question spreadsheet, in order; the first row holds them.
 // 类型 is 单选, 多选 or 判断; options A–F may be left empty from the
 // right; 答案 is letters (多选: "AC") or 对/错.
-var Columns = []string{"编号", "类型", "题目", "A", "B", "C", "D", "E", "F", "答案", "解析", "文件", "原文", "主题", "难度"}
+var Columns = []string{"编号", "类型", "题目", "A", "B", "C", "D", "E", "F", "答案", "解析", "文件", "原文", "主题", "难度", "对象"}
+
+// audienceNames are the 对象 column's words (optional column; empty: all).
+var audienceNames = map[string]string{"群众": AudienceHousehold, "干部": AudienceStaff, "": ""}
 
 var kindNames = map[string]Kind{"单选": Single, "单选题": Single, "多选": Multi, "多选题": Multi, "判断": Judge, "判断题": Judge,
 	"single": Single, "multi": Multi, "judge": Judge}
@@ -89,6 +92,12 @@ func ReadXLSX(r io.Reader, corpus func(string) (string, bool), reserved map[stri
 			continue
 		}
 		q.Difficulty = d
+		aud, ok := audienceNames[cell(row, "对象")]
+		if !ok {
+			fail(fmt.Errorf("对象 %q 应为 群众、干部 或不填", cell(row, "对象")))
+			continue
+		}
+		q.Audience = aud
 		var opts []string
 		for _, l := range []string{"A", "B", "C", "D", "E", "F"} {
 			opts = append(opts, cell(row, l))
@@ -124,6 +133,16 @@ func ReadXLSX(r io.Reader, corpus func(string) (string, bool), reserved map[stri
 		return nil, nil, fmt.Errorf("quiz: sheet %s has no questions", sheet)
 	}
 	return qs, bad, nil
+}
+
+// audienceWord is the 对象 column's word for an audience.
+func audienceWord(a string) string {
+	for w, v := range audienceNames {
+		if v == a {
+			return w
+		}
+	}
+	return ""
 }
 
 // MaxRows bounds the questions of one import; a larger sheet is refused
@@ -171,7 +190,7 @@ func WriteXLSX(w io.Writer, qs []Question) error {
 				row = append(row, "")
 			}
 		}
-		row = append(row, q.Answer, q.Explanation, q.File, q.Quote, q.Topic, q.Difficulty)
+		row = append(row, q.Answer, q.Explanation, q.File, q.Quote, q.Topic, q.Difficulty, audienceWord(q.Audience))
 		rows = append(rows, row)
 	}
 	if err := setRows(f, sheet, rows); err != nil {
