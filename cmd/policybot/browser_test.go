@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"policybot/handlers"
 )
 
 // chromium finds Debian's Chromium; without it the browser test skips,
@@ -38,7 +40,7 @@ func chromium(t *testing.T) string {
 // the simulator. With POLICYBOT_SCREENSHOTS=DIR the main pages are saved.
 func TestBrowserConsoleAndSimulator(t *testing.T) {
 	exe := chromium(t)
-	_, base := localServerWithAdmin(t)
+	srv, base := localServerWithAdmin(t)
 	ctx := context.Background()
 
 	// Chromium may still write to its profile for a moment after it is
@@ -80,7 +82,14 @@ func TestBrowserConsoleAndSimulator(t *testing.T) {
 	}
 	workbook, _ := filepath.Abs("../../roster/example.xlsx")
 	question := "村里的光伏电站收益怎么分"
-	var flash, report, faqAnswer, bodyText, uploadError string
+	var flash, report, faqAnswer, bodyText, uploadError, faqFigure string
+	// what the visit-reminder job does on the 26th (the example roster's
+	// helper has households not visited this month)
+	queueReminders := chromedp.ActionFunc(func(ctx context.Context) error {
+		staff := &handlers.Staff{Store: srv.store, Remind: handlers.RemindConfig{Quiet: "off"}} // whatever the hour the test runs at
+		_, err := staff.Send(ctx, time.Date(2026, 11, 26, 10, 0, 0, 0, handlers.ChinaTime()), handlers.RemindVisit)
+		return err
+	})
 	brokenDocx := filepath.Join(t.TempDir(), "通知.docx")
 	if err := os.WriteFile(brokenDocx, []byte("this is not a zip file at all"), 0o644); err != nil {
 		t.Fatal(err)
@@ -119,6 +128,16 @@ func TestBrowserConsoleAndSimulator(t *testing.T) {
 		chromedp.WaitVisible(`.flash`),
 		chromedp.Text(`main`, &report),
 		shot("console-notice"),
+		// an FAQ with a figure its source does not have is refused, named
+		chromedp.Navigate(base+"/admin/knowledge/faq"),
+		chromedp.WaitVisible(`textarea[name=answer]`),
+		chromedp.SendKeys(`textarea[name=questions]`, "下乡补助一天多少钱"),
+		chromedp.SendKeys(`textarea[name=answer]`, "下乡补助每天50元，按月发放"),
+		chromedp.SetValue(`select[name=file]`, "000_0f4e317a7dc85b4e.txt"),
+		chromedp.Submit(`textarea[name=answer]`),
+		chromedp.WaitVisible(`.error`),
+		chromedp.Text(`.error`, &faqFigure),
+		shot("console-faq-figure"),
 		// the unanswered question becomes an FAQ
 		chromedp.Navigate(base+"/admin/unanswered"),
 		chromedp.Click(`//a[text()="添加为 FAQ"]`, chromedp.BySearch),
@@ -144,12 +163,23 @@ func TestBrowserConsoleAndSimulator(t *testing.T) {
 		chromedp.Navigate(base+"/admin/roster"),
 		chromedp.WaitVisible(`table.people`),
 		shot("console-roster-phone"),
+		// the simulator as the demo helper: the notice sent above and a
+		// visit reminder arrive as they are sent
+		queueReminders,
+		chromedp.Evaluate(`localStorage.setItem("policybot-sim-as", "demo-helper")`, nil),
+		chromedp.Navigate(base+"/simulator"),
+		chromedp.WaitVisible(`//*[contains(text(),"周五上午检查户档资料")]`, chromedp.BySearch),
+		chromedp.WaitVisible(`//*[contains(text(),"走访再次提醒")]`, chromedp.BySearch),
+		shot("simulator-helper-pushed-phone"),
 		chromedp.Navigate(base+"/admin/"),
 		chromedp.WaitVisible(`.tiles`),
 		shot("console-dashboard-phone"),
 	)
 	if err != nil {
 		t.Fatalf("browser: %v", err)
+	}
+	if !strings.Contains(faqFigure, "「50元」在所选的出处文件里找不到") {
+		t.Errorf("FAQ figure error %q", faqFigure)
 	}
 	if !strings.Contains(uploadError, "《通知.docx》没有加入知识库：不是 Word 文档") {
 		t.Errorf("upload error %q", uploadError)
