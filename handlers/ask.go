@@ -166,8 +166,11 @@ func choicesText(cs []knowledge.Choice) string {
 // pick answers a reply of 1, 2 or 3 to topics offered to user; ok is
 // false when the text is no such reply or nothing was offered.
 func (a *Asker) pick(ctx context.Context, user, text string) (Reply, bool) {
+	if a.Sessions == nil || user == "" || len(strings.TrimSpace(text)) > 3 {
+		return Reply{}, false // not a lone digit (a full-width one is 3 bytes): no work
+	}
 	t := strings.TrimSpace(knowledge.Normalize(text))
-	if a.Sessions == nil || user == "" || len(t) != 1 || t < "1" || t > "3" {
+	if len(t) != 1 || t < "1" || t > "3" {
 		return Reply{}, false
 	}
 	b, err := a.Sessions.GetSession(ctx, choicesKey(user))

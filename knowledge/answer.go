@@ -158,10 +158,11 @@ func (b *Base) answer(question string) Answer {
 		chosen = append(chosen, c)
 	}
 	// confidence from the best passage as a whole
-	conf := q.coverage(best.p.normEvidence) * retrievalStrength(top)
+	cov, pred := q.coverage(best.p.normEvidence), q.predicateCoverage(best.p.normEvidence)
+	conf := cov * retrievalStrength(top)
 	// a yes/no question is about its predicate: 能租出去吗 is not answered by
 	// a passage on the houses that lacks 租
-	conf *= math.Pow(max(q.predicateCoverage(best.p.normEvidence), 0.1), predicateWeight)
+	conf *= math.Pow(max(pred, 0.1), predicateWeight)
 	// what the person reads: the sentences and the sections they cite
 	satisfied := q.want.satisfiedBy(quotedText(chosen))
 	// A date or a phone number asked for often stands apart from the words
@@ -199,9 +200,9 @@ func (b *Base) answer(question string) Answer {
 		}
 	}
 	f := Features{
-		Coverage:  q.coverage(best.p.normEvidence),
+		Coverage:  cov,
 		Strength:  min(1, top/max(b.idealScore(q), 1e-9)),
-		Predicate: q.predicateCoverage(best.p.normEvidence),
+		Predicate: pred,
 		Phrase:    q.phraseCoverage(best.p.normEvidence),
 		Typed:     0.5,
 	}
