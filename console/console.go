@@ -257,10 +257,7 @@ func (c *Console) log() *slog.Logger {
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) { c.showLogin(w, r, "") }
 
 func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, errText string) {
-	// the login form's CSRF token: a cookie the form must repeat
-	t := token()
-	http.SetCookie(w, &http.Cookie{Name: "pb_login", Value: t, Path: c.prefix(), HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	c.renderPlain(w, "login.html", page{Prefix: c.prefix(), CSRF: t, Title: "登录", Error: errText,
+	c.renderPlain(w, "login.html", page{Prefix: c.prefix(), CSRF: c.signedOutToken(w, r), Title: "登录", Error: errText,
 		Data: c.SetupCode != "" && c.noAdmin(r.Context())}, errText != "")
 }
 
@@ -278,19 +275,36 @@ func (c *Console) renderPlain(w http.ResponseWriter, name string, pg page, unaut
 // loginBytes caps a login POST: a name, a password and a token.
 const loginBytes = 8 << 10
 
-func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
+// signedOutToken gives a form for someone not signed in (login, setup)
+// its CSRF token: a cookie the form must repeat.
+func (c *Console) signedOutToken(w http.ResponseWriter, r *http.Request) string {
+	t := token()
+	http.SetCookie(w, &http.Cookie{Name: "pb_login", Value: t, Path: c.prefix(), HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	return t
+}
+
+// readSignedOutForm reads such a form, capped at loginBytes, and checks
+// its token; on false the response is written.
+func (c *Console) readSignedOutForm(w http.ResponseWriter, r *http.Request) bool {
 	limitBody(w, r, loginBytes)
 	if err := parseBody(r, loginBytes); err != nil {
 		if errors.Is(err, errTooLarge) {
 			http.Error(w, "提交的内容太大", http.StatusRequestEntityTooLarge)
-			return
+			return false
 		}
 		http.Error(w, "表单读不出来", http.StatusBadRequest)
-		return
+		return false
 	}
 	ck, err := r.Cookie("pb_login")
 	if err != nil || r.PostFormValue("csrf") == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostFormValue("csrf"))) != 1 {
 		http.Error(w, "表单已过期，请刷新页面再试", http.StatusForbidden)
+		return false
+	}
+	return true
+}
+
+func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
+	if !c.readSignedOutForm(w, r) {
 		return
 	}
 	u, err := c.login(r.Context(), c.clientAddr(r), strings.TrimSpace(r.PostFormValue("user")), r.PostFormValue("password"))
@@ -591,7 +605,7 @@ func matches(q string, fields ...string) bool {
 
 // rosterData is the roster page's content within u's scope; q, when not
 // empty, filters every list.
-func (c *Console) rosterData(ctx context.Context, u User, filter ...string) rosterData {
+func (c *Console) rosterData(ctx context.Context, u User, q string) rosterData {
 	var d rosterData
 	if p, err := c.Staff.PendingImport(ctx); err == nil {
 		d.Pending = len(p.People)
@@ -600,10 +614,7 @@ func (c *Console) rosterData(ctx context.Context, u User, filter ...string) rost
 	if err != nil {
 		return d
 	}
-	q := ""
-	if len(filter) > 0 {
-		q = strings.TrimSpace(filter[0])
-	}
+	q = strings.TrimSpace(q)
 	names := map[string]string{}
 	for _, p := range r.People {
 		names[p.Phone] = p.Name
@@ -642,27 +653,27 @@ func (c *Console) rosterImport(w http.ResponseWriter, r *http.Request) {
 	u := state(r).user
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "", "请选择一个 .xlsx 文件")
+		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u, ""), "", "请选择一个 .xlsx 文件")
 		return
 	}
 	defer f.Close()
 	if !strings.HasSuffix(strings.ToLower(hdr.Filename), ".xlsx") {
-		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "", "只收 .xlsx 文件（人员、结对、整改任务三张表）")
+		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u, ""), "", "只收 .xlsx 文件（人员、结对、整改任务三张表）")
 		return
 	}
 	p, err := roster.ReadXLSX(io.LimitReader(f, 16<<20))
 	if err != nil {
-		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "", err.Error())
+		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u, ""), "", err.Error())
 		return
 	}
 	ex, err := c.Staff.Existing(ctx)
 	if err != nil {
-		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "", err.Error())
+		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u, ""), "", err.Error())
 		return
 	}
 	bad := append(p.Bad, roster.Check(p.Roster, p.Rows, ex)...)
 	if len(bad) > 0 {
-		d := c.rosterData(ctx, u)
+		d := c.rosterData(ctx, u, "")
 		d.Report = bad
 		if len(bad) > maxRowErrors {
 			d.Report, d.ReportMore = bad[:maxRowErrors], len(bad)-maxRowErrors
@@ -672,12 +683,12 @@ func (c *Console) rosterImport(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := c.Staff.Apply(ctx, p.Roster)
 	if err != nil {
-		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "", err.Error())
+		c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u, ""), "", err.Error())
 		return
 	}
 	detail := fmt.Sprintf("%s：%d 人，%d 个结对，%d 项任务", hdr.Filename, res.People, res.Pairings, res.Tasks)
 	handlers.Audit(ctx, c.Store, u.Name, "roster_import", detail, c.now())
-	c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u), "已导入 "+detail, "")
+	c.render(w, r, "roster.html", "名单与绑定", c.rosterData(ctx, u, ""), "已导入 "+detail, "")
 }
 
 // rosterTemplate serves the example workbook: the three sheets with their
@@ -719,7 +730,7 @@ func (c *Console) rosterInvite(w http.ResponseWriter, r *http.Request) {
 		ttl = 72 * time.Hour
 	}
 	inv, err := c.Staff.CreateInvite(ctx, phone, ttl)
-	d := c.rosterData(ctx, u)
+	d := c.rosterData(ctx, u, "")
 	if err != nil {
 		c.render(w, r, "roster.html", "名单与绑定", d, "", "生成绑定码失败："+err.Error())
 		return

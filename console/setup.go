@@ -28,20 +28,11 @@ func (c *Console) setupPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) showSetup(w http.ResponseWriter, r *http.Request, errText string) {
-	t := token()
-	http.SetCookie(w, &http.Cookie{Name: "pb_login", Value: t, Path: c.prefix(), HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	c.renderPlain(w, "setup.html", page{Prefix: c.prefix(), CSRF: t, Title: "创建第一个管理员", Error: errText}, errText != "")
+	c.renderPlain(w, "setup.html", page{Prefix: c.prefix(), CSRF: c.signedOutToken(w, r), Title: "创建第一个管理员", Error: errText}, errText != "")
 }
 
 func (c *Console) setupPost(w http.ResponseWriter, r *http.Request) {
-	limitBody(w, r, loginBytes)
-	if err := parseBody(r, loginBytes); err != nil {
-		http.Error(w, "提交的内容太大", http.StatusRequestEntityTooLarge)
-		return
-	}
-	ck, err := r.Cookie("pb_login")
-	if err != nil || r.PostFormValue("csrf") == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostFormValue("csrf"))) != 1 {
-		http.Error(w, "表单已过期，请刷新页面再试", http.StatusForbidden)
+	if !c.readSignedOutForm(w, r) {
 		return
 	}
 	ctx := r.Context()
