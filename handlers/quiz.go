@@ -290,12 +290,17 @@ func rightAnswer(qu quiz.Question) string {
 
 // feedback is right/wrong, the explanation and the source.
 func (q *Quiz) feedback(qu quiz.Question, correct bool) string {
-	var b strings.Builder
-	if correct {
-		b.WriteString(TextQuizRight)
-	} else {
-		fmt.Fprintf(&b, TextQuizWrong, rightAnswer(qu))
+	lead := TextQuizRight
+	if !correct {
+		lead = fmt.Sprintf(TextQuizWrong, rightAnswer(qu))
 	}
+	return q.explain(qu, lead)
+}
+
+// explain is lead, then the question's explanation and source.
+func (q *Quiz) explain(qu quiz.Question, lead string) string {
+	var b strings.Builder
+	b.WriteString(lead)
 	b.WriteString("\n" + TextQuizExplain + qu.Explanation)
 	if q.Cite != nil {
 		if c, ok := q.Cite(qu.File, qu.Quote); ok {
@@ -357,7 +362,7 @@ func (q *Quiz) AnswerIntent(fallback Intent) Intent {
 		r.I++
 		fb := q.feedback(qu, correct)
 		if skipped {
-			fb = strings.Replace(fb, fmt.Sprintf(TextQuizWrong, rightAnswer(qu)), fmt.Sprintf(TextQuizReveal, rightAnswer(qu)), 1)
+			fb = q.explain(qu, fmt.Sprintf(TextQuizReveal, rightAnswer(qu)))
 		}
 		return q.next(ctx, m.User, bank, r, fb)
 	})
