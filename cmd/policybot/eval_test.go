@@ -189,3 +189,20 @@ func TestEvalWithModel(t *testing.T) {
 		t.Errorf("--llm without a model: %d %s", code, errOut)
 	}
 }
+
+// `fit` fits the confidence model and compares it, set by set, with the
+// confidence in force.
+func TestFitReportsEachSetLeftOut(t *testing.T) {
+	code, out, errOut := runCmd(t, "", "fit", "../../knowledge/testdata/qa-check.jsonl", "../../knowledge/testdata/qa-check2.jsonl")
+	if code != 0 {
+		t.Fatalf("fit: %d %s", code, errOut)
+	}
+	for _, want := range []string{"qa-check.jsonl", "qa-check2.jsonl", "mean", "fitted on all: {\"bias\":"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fit output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, _ := runCmd(t, "", "fit", "../../knowledge/testdata/qa-check.jsonl"); code != 2 {
+		t.Errorf("fit with one set: %d, want a usage error", code)
+	}
+}

@@ -80,8 +80,8 @@ func cmdFit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 			}
 		}
 		m := fitLogistic(train)
-		th := bestThreshold(m, train)
-		h, r := rates(m, th, sets[i].points)
+		th := bestThreshold(m.prob, train)
+		h, r := rates(m.prob, th, sets[i].points)
 		bth := bestThreshold(inForce, train)
 		bh, br := rates(inForce, bth, sets[i].points)
 		sumHit, sumRef, sumBH, sumBR = sumHit+h, sumRef+r, sumBH+bh, sumBR+br
@@ -94,7 +94,7 @@ func cmdFit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		all = append(all, s.points...)
 	}
 	m := fitLogistic(all)
-	th := bestThreshold(m, all)
+	th := bestThreshold(m.prob, all)
 	b, _ := json.Marshal(m)
 	fmt.Fprintf(stdout, "\nfitted on all: %s threshold %.2f\n", b, th)
 	return 0
@@ -154,13 +154,14 @@ func fitLogistic(ps []fitPoint) confidenceModel {
 	return m
 }
 
-// inForce marks the confidence in force (fitPoint.score) in comparisons.
-var inForce = confidenceModel{Bias: math.NaN()}
+// scorer is a confidence for a point: a fitted model's, or the one in force.
+type scorer func(fitPoint) float64
 
-func prob(m confidenceModel, p fitPoint) float64 {
-	if math.IsNaN(m.Bias) {
-		return p.score
-	}
+// inForce is the confidence the knowledge base uses today.
+func inForce(p fitPoint) float64 { return p.score }
+
+// prob is m's confidence for p.
+func (m confidenceModel) prob(p fitPoint) float64 {
 	z := m.Bias
 	for i, x := range p.x {
 		z += m.Weights[i] * x
@@ -168,11 +169,11 @@ func prob(m confidenceModel, p fitPoint) float64 {
 	return 1 / (1 + math.Exp(-z))
 }
 
-// rates are the fact-hit and refusal rates of m at threshold th.
-func rates(m confidenceModel, th float64, ps []fitPoint) (hit, refusal float64) {
+// rates are the fact-hit and refusal rates of score at threshold th.
+func rates(score scorer, th float64, ps []fitPoint) (hit, refusal float64) {
 	var ans, hits, un, refused int
 	for _, p := range ps {
-		answered := !p.zero && prob(m, p) >= th
+		answered := !p.zero && score(p) >= th
 		if p.unanswerable {
 			un++
 			if !answered {
@@ -196,11 +197,11 @@ func rates(m confidenceModel, th float64, ps []fitPoint) (hit, refusal float64) 
 
 // bestThreshold is the threshold with the best fact-hit + refusal rate,
 // smoothed over its neighbours (a lone spike is noise).
-func bestThreshold(m confidenceModel, ps []fitPoint) float64 {
+func bestThreshold(score scorer, ps []fitPoint) float64 {
 	type row struct{ th, sum float64 }
 	var rows []row
 	for th := 0.05; th < 0.96; th += 0.01 {
-		h, r := rates(m, th, ps)
+		h, r := rates(score, th, ps)
 		rows = append(rows, row{th, h + r})
 	}
 	best, bestSum := 0.5, -1.0
