@@ -154,8 +154,10 @@ func (h *kbHolder) Reload(ctx context.Context) error {
 	}
 	if h.embed != nil {
 		var verr error
-		if kb, verr = withVectors(ctx, kb, h.embed, h.vectors); verr != nil {
+		if kb, verr = withVectors(ctx, kb, h.embed, h.vectors); verr != nil && !kb.HasVectors() {
 			h.log.Error("knowledge: passages not embedded; answering by words until the next reload", "err", verr)
+		} else if verr != nil {
+			h.log.Warn("knowledge: passage vectors in use but not cached; they are embedded again at the next reload", "err", verr)
 		}
 	}
 	h.base.Store(kb)
