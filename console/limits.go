@@ -45,27 +45,23 @@ const (
 	MaxPasswordLen = 256
 )
 
+// limits are c.Limits with DefaultLimits where a field is not positive.
 func (c *Console) limits() Limits {
 	l, d := c.Limits, DefaultLimits
-	if l.FormBytes <= 0 {
-		l.FormBytes = d.FormBytes
-	}
-	if l.UploadBytes <= 0 {
-		l.UploadBytes = d.UploadBytes
-	}
-	if l.PerAddress <= 0 {
-		l.PerAddress = d.PerAddress
-	}
-	if l.PerAccountAddress <= 0 {
-		l.PerAccountAddress = d.PerAccountAddress
-	}
-	if l.PerAccount <= 0 {
-		l.PerAccount = d.PerAccount
-	}
-	if l.Window <= 0 {
-		l.Window = d.Window
-	}
+	l.FormBytes = positiveOr(l.FormBytes, d.FormBytes)
+	l.UploadBytes = positiveOr(l.UploadBytes, d.UploadBytes)
+	l.PerAddress = positiveOr(l.PerAddress, d.PerAddress)
+	l.PerAccountAddress = positiveOr(l.PerAccountAddress, d.PerAccountAddress)
+	l.PerAccount = positiveOr(l.PerAccount, d.PerAccount)
+	l.Window = positiveOr(l.Window, d.Window)
 	return l
+}
+
+func positiveOr[T int | int64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 // ParseProxies reads trusted proxies written as addresses or CIDR ranges.
