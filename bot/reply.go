@@ -5,23 +5,21 @@ import (
 	"unicode/utf8"
 
 	"policybot/handlers"
+	"policybot/knowledge"
 )
-
-// MaxReplyBytes is WeChat's limit for one text message.
-const MaxReplyBytes = 2048
 
 // paginate splits text into WeChat-sized pages. Every page but the last
 // ends with handlers.TextMore; pages break after a sentence (。！？；or a
 // line end) when one fits, else at a character boundary. Every page is at
-// most MaxReplyBytes bytes.
+// most knowledge.MaxReplyBytes bytes.
 func paginate(text string) []string {
-	if len(text) <= MaxReplyBytes {
+	if len(text) <= knowledge.MaxReplyBytes {
 		return []string{text}
 	}
 	tail := "\n" + handlers.TextMore
-	limit := MaxReplyBytes - len(tail)
+	limit := knowledge.MaxReplyBytes - len(tail)
 	var pages []string
-	for len(text) > MaxReplyBytes {
+	for len(text) > knowledge.MaxReplyBytes {
 		cut := sentenceCut(text, limit)
 		pages = append(pages, strings.TrimRight(text[:cut], "\n")+tail)
 		text = strings.TrimLeft(text[cut:], "\n")

@@ -16,7 +16,6 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 
 	"policybot/handlers"
-	"policybot/knowledge"
 )
 
 // Handler handles one authenticated, deduplicated message
@@ -420,7 +419,7 @@ func (w *Webhook) process(parent context.Context, rw http.ResponseWriter, in *in
 	}
 	msg.ID = key
 	w.log.Debug("bot: message", "user", user, "type", typ, "text", msg.Text)
-	if msg.Kind == handlers.KindText && foldText(msg.Text) == "更多" {
+	if msg.Kind == handlers.KindText && handlers.FoldCommand(msg.Text) == "更多" {
 		w.count(typ, "more")
 		c := cachedReply{Text: w.nextPage(sctx, in.FromUserName, ustate)}
 		w.write(rw, in, aes, c, start)
@@ -661,5 +660,3 @@ func toMessage(in *inbound, at time.Time) handlers.Message {
 	}
 	return m
 }
-
-func foldText(s string) string { return strings.TrimRight(knowledge.Normalize(s), ".!?~,") }

@@ -19,6 +19,7 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 
 	"policybot/handlers"
+	"policybot/knowledge"
 	"policybot/store/embedded"
 )
 
@@ -346,7 +347,7 @@ func TestLongAnswersArePaged(t *testing.T) {
 	}
 	var joined strings.Builder
 	for i, p := range pages {
-		if len(p) > MaxReplyBytes {
+		if len(p) > knowledge.MaxReplyBytes {
 			t.Errorf("page %d is %d bytes", i, len(p))
 		}
 		last := i == len(pages)-1

@@ -94,7 +94,8 @@ func (a *Asker) ask(ctx context.Context, user, question, msgID string) Reply {
 	if r, ok := a.pick(ctx, user, question); ok {
 		return r
 	}
-	ans := a.KB().AnswerVec(question, a.questionVector(ctx, question))
+	kb := a.KB() // once: a reload may swap the base in between
+	ans := kb.AnswerVec(question, a.questionVector(ctx, kb, question))
 	a.Counts.Add("questions", a.now())
 	if !ans.Answered {
 		a.Counts.Add("unanswered", a.now())
@@ -102,7 +103,7 @@ func (a *Asker) ask(ctx context.Context, user, question, msgID string) Reply {
 	r := Reply{Answered: ans.Answered, Text: ans.Text, Sources: ans.Sources, Score: ans.Score, FAQ: ans.FAQ}
 	if ans.Answered {
 		if a.Writer != nil && ans.FAQ == "" {
-			r.Text = a.Writer.Write(ctx, user, question, a.KB(), ans.Text)
+			r.Text = a.Writer.Write(ctx, user, question, ans.Evidence, ans.Text)
 		}
 		return r
 	}
@@ -127,8 +128,8 @@ func (a *Asker) ask(ctx context.Context, user, question, msgID string) Reply {
 
 // questionVector embeds question when an embedder is set and the base has
 // vectors; nil otherwise, or when the model fails or is late.
-func (a *Asker) questionVector(ctx context.Context, question string) []float32 {
-	if a.Embed == nil || !a.KB().HasVectors() {
+func (a *Asker) questionVector(ctx context.Context, kb *knowledge.Base, question string) []float32 {
+	if a.Embed == nil || !kb.HasVectors() {
 		return nil
 	}
 	d := a.EmbedTimeout
@@ -200,9 +201,4 @@ func UserHash(openid string) string {
 	return hex.EncodeToString(s[:6])
 }
 
-func (a *Asker) now() time.Time {
-	if a.Now != nil {
-		return a.Now()
-	}
-	return time.Now()
-}
+func (a *Asker) now() time.Time { return nowOr(a.Now) }

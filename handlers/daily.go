@@ -5,72 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+
 	"time"
 
 	"policybot/quiz"
 )
 
-// Defaults of the daily question.
-const (
-	DefaultDailyAt = "09:00"
-	DefaultQuiet   = "21:00-07:30"
-)
+// DefaultDailyAt is when the daily question goes out.
+const DefaultDailyAt = "09:00"
 
 func (q *Quiz) dailyAt() string {
 	if q.DailyAt != "" {
 		return q.DailyAt
 	}
 	return DefaultDailyAt
-}
-
-// ParseClock reads "09:00" as minutes after midnight.
-func ParseClock(s string) (int, error) {
-	t, err := time.Parse("15:04", strings.TrimSpace(s))
-	if err != nil {
-		return 0, fmt.Errorf("time of day %q: want HH:MM", s)
-	}
-	return t.Hour()*60 + t.Minute(), nil
-}
-
-// ParseQuiet reads quiet hours "21:00-08:00" (may wrap midnight; "" or
-// "off" means none).
-func ParseQuiet(s string) (from, to int, on bool, err error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "off" {
-		return 0, 0, false, nil
-	}
-	a, b, ok := strings.Cut(s, "-")
-	if !ok {
-		return 0, 0, false, fmt.Errorf("quiet hours %q: want HH:MM-HH:MM", s)
-	}
-	if from, err = ParseClock(a); err != nil {
-		return 0, 0, false, err
-	}
-	if to, err = ParseClock(b); err != nil {
-		return 0, 0, false, err
-	}
-	return from, to, from != to, nil
-}
-
-// OutsideQuiet returns t, or the end of the quiet hours t falls in.
-func OutsideQuiet(t time.Time, quiet string, loc *time.Location) time.Time {
-	from, to, on, err := ParseQuiet(quiet)
-	if err != nil || !on {
-		return t
-	}
-	lt := t.In(loc)
-	mins := lt.Hour()*60 + lt.Minute()
-	midnight := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
-	inside := from < to && mins >= from && mins < to || from > to && (mins >= from || mins < to)
-	if !inside {
-		return t
-	}
-	end := midnight.Add(time.Duration(to) * time.Minute)
-	if !end.After(lt) {
-		end = end.AddDate(0, 0, 1)
-	}
-	return end
 }
 
 // dailyDay is the day whose daily question is current at now: today's

@@ -127,7 +127,7 @@ const MassQuota = 4
 
 // Notices composes, approves, schedules and sends notices.
 type Notices struct {
-	Store QuizStore
+	Store StateStore
 	Staff *Staff
 	Mass  MassSender
 	// TwoPerson: a notice needs a second official's approval.
@@ -148,12 +148,7 @@ func (s *Notices) WhenSent(n Notice) time.Time {
 	return OutsideQuiet(s.now(), s.Quiet, ChinaTime())
 }
 
-func (s *Notices) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s *Notices) now() time.Time { return nowOr(s.Now) }
 
 func (s *Notices) put(ctx context.Context, n Notice) error {
 	idx := []IndexEntry{{Name: "status", Value: n.Status}}

@@ -22,7 +22,7 @@ func (f *fakeMass) MassSendText(_ context.Context, openids []string, text string
 	return "1000001", nil
 }
 
-func queued(t *testing.T, st handlers.QuizStore) int {
+func queued(t *testing.T, st handlers.StateStore) int {
 	t.Helper()
 	n := 0
 	for {

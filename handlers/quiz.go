@@ -20,8 +20,6 @@ import (
 const (
 	KindQuizUser   = "quizuser"   // id: openid; index "daily" = yes|no, "village" = town/village
 	KindQuizAnswer = "quizanswer" // id: day/round/index; index "day" = 2026-11-22
-	// DailyQueue is where daily questions wait for the delivery pipeline.
-	DailyQueue = "outbound"
 )
 
 // QuizUser is what the quiz keeps per person.
@@ -47,30 +45,11 @@ type round struct {
 	Last    time.Time `json:"last"`
 }
 
-// OutboundText is the payload of a queued message to one person.
-type OutboundText struct {
-	To   string `json:"to"` // openid
-	Text string `json:"text"`
-	Kind string `json:"kind"`
-	// Phone of a member of staff, for channels that reach people by
-	// number (WeCom); empty for households.
-	Phone string `json:"phone,omitempty"`
-}
-
-// QuizStore is what the quiz needs from the store.
-type QuizStore interface {
-	Dedup
-	Sessions
-	Records
-	Counters
-	Queue
-}
-
 // Quiz runs policy quizzes in chat: rounds, the daily question, places
 // and standings. All state is in the store, so any instance can take any
 // message of a round.
 type Quiz struct {
-	Store QuizStore
+	Store StateStore
 	// Bank returns the bank in force (a func so that an import can swap it).
 	Bank func() *quiz.Bank
 	// Cite returns the source line of a quote (the knowledge base's Cite).
@@ -90,28 +69,9 @@ type Quiz struct {
 	Logger *slog.Logger
 }
 
-func (q *Quiz) now() time.Time {
-	if q.Now != nil {
-		return q.Now()
-	}
-	return time.Now()
-}
+func (q *Quiz) now() time.Time { return nowOr(q.Now) }
 
-func (q *Quiz) loc() *time.Location {
-	if q.Loc != nil {
-		return q.Loc
-	}
-	return ChinaTime()
-}
-
-// ChinaTime is Asia/Shanghai, or a fixed UTC+8 where the zone database
-// is missing.
-func ChinaTime() *time.Location {
-	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return l
-	}
-	return time.FixedZone("CST", 8*3600)
-}
+func (q *Quiz) loc() *time.Location { return locOr(q.Loc) }
 
 func (q *Quiz) size() int {
 	if q.RoundSize > 0 {
@@ -127,12 +87,7 @@ func (q *Quiz) idle() time.Duration {
 	return 30 * time.Minute
 }
 
-func (q *Quiz) log() *slog.Logger {
-	if q.Logger != nil {
-		return q.Logger
-	}
-	return slog.Default()
-}
+func (q *Quiz) log() *slog.Logger { return logOr(q.Logger) }
 
 const roundKeyPrefix = "quiz:"
 
@@ -530,7 +485,7 @@ func placeChoiceKey(user string) string { return "placechoice:{" + user + "}" }
 // isChoiceNumber reports whether text is a bare number from 1 to 9 (full
 // width folded): a pick from numbered choices.
 func isChoiceNumber(text string) bool {
-	t := foldCommand(text)
+	t := FoldCommand(text)
 	return len(t) == 1 && t >= "1" && t <= "9"
 }
 
@@ -543,7 +498,7 @@ func (q *Quiz) PickPlaceIntent(fallback Intent) Intent {
 			return fallback.Handle(ctx, m)
 		}
 		var choices []string
-		n := int(foldCommand(m.Text)[0] - '0')
+		n := int(FoldCommand(m.Text)[0] - '0')
 		if json.Unmarshal(b, &choices) != nil || n > len(choices) {
 			return fallback.Handle(ctx, m)
 		}
@@ -572,7 +527,7 @@ func (q *Quiz) setPlace(ctx context.Context, user string, pm PlaceMatch) (Respon
 // SetIntent handles "设置 金家村" (place) and "设置 姓名 张三" (name).
 func (q *Quiz) SetIntent() Intent {
 	return IntentFunc(func(ctx context.Context, m Message) (Response, error) {
-		arg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(foldCommand(m.Text)), "设置"))
+		arg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(FoldCommand(m.Text)), "设置"))
 		arg = strings.TrimLeft(arg, ": ")
 		if rest, ok := strings.CutPrefix(arg, "姓名"); ok {
 			name := strings.TrimSpace(strings.TrimLeft(rest, ": "))

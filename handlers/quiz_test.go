@@ -45,8 +45,8 @@ func loadBank(t testing.TB) (*knowledge.Base, *quiz.Bank) {
 
 // stores returns the backends the quiz runs on: embedded always, Redis
 // when it answers (in CI it must).
-func stores(t testing.TB) map[string]handlers.QuizStore {
-	out := map[string]handlers.QuizStore{}
+func stores(t testing.TB) map[string]handlers.StateStore {
+	out := map[string]handlers.StateStore{}
 	e, err := embedded.Open(t.TempDir(), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func newQuiz(t testing.TB, st handlers.QuizStore, c *clock) (*handlers.Quiz, *handlers.Router) {
+func newQuiz(t testing.TB, st handlers.StateStore, c *clock) (*handlers.Quiz, *handlers.Router) {
 	kb, b := loadBank(t)
 	places, err := handlers.NewPlaces(map[string][]string{"马街镇": {"金家村", "上谷村"}, "龙山镇": {"金家村", "石门村"}, "城关镇": {"东风村"}})
 	if err != nil {
@@ -356,7 +356,7 @@ func TestOutsideQuiet(t *testing.T) {
 	}
 }
 
-func answerRecords(t *testing.T, st handlers.QuizStore) int {
+func answerRecords(t *testing.T, st handlers.StateStore) int {
 	t.Helper()
 	hits, err := st.RangeRecords(context.Background(), handlers.KindQuizAnswer, "day", "", "", 0)
 	if err != nil {

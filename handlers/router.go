@@ -88,13 +88,13 @@ func NewRouter(fallback Intent) *Router {
 // is one of words.
 func (r *Router) Keyword(i Intent, words ...string) {
 	for _, w := range words {
-		r.keywords[foldCommand(w)] = i
+		r.keywords[FoldCommand(w)] = i
 	}
 }
 
 // Prefix routes a message that starts with prefix ("绑定 123456").
 func (r *Router) Prefix(prefix string, i Intent) {
-	r.prefixes = append(r.prefixes, prefixRoute{foldCommand(prefix), i})
+	r.prefixes = append(r.prefixes, prefixRoute{FoldCommand(prefix), i})
 }
 
 // Match routes a text for which match is true (quiz answers: "B", "对").
@@ -117,7 +117,7 @@ func (r *Router) Event(name string, i Intent) { r.events[strings.ToLower(name)] 
 func (r *Router) Route(m Message) Intent {
 	switch m.Kind {
 	case KindText:
-		t := foldCommand(m.Text)
+		t := FoldCommand(m.Text)
 		if i, ok := r.keywords[t]; ok {
 			return i
 		}
@@ -152,9 +152,10 @@ func (r *Router) Handle(ctx context.Context, m Message) (Response, error) {
 	return i.Handle(ctx, m)
 }
 
-// foldCommand normalises a typed command: NFKC and punctuation folded,
-// white space and trailing punctuation dropped ("帮助！" is 帮助).
-func foldCommand(s string) string {
+// FoldCommand normalises a typed command, as the router and the webhook
+// match it: NFKC and punctuation folded, white space and trailing
+// punctuation dropped ("帮助！" is 帮助).
+func FoldCommand(s string) string {
 	n := knowledge.Normalize(s)
 	return strings.TrimRight(n, ".!?~,")
 }

@@ -64,7 +64,7 @@ type Invite struct {
 // Staff runs the roster side of the bot: binding, check-ins, tasks and
 // the reminders. State is in the store.
 type Staff struct {
-	Store QuizStore
+	Store StateStore
 	// Quiz, when set, receives each bound person's name, place and role,
 	// so quiz figures carry them.
 	Quiz   *Quiz
@@ -77,85 +77,11 @@ type Staff struct {
 	ReachByPhone bool
 }
 
-func (s *Staff) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s *Staff) now() time.Time { return nowOr(s.Now) }
 
-func (s *Staff) loc() *time.Location {
-	if s.Loc != nil {
-		return s.Loc
-	}
-	return ChinaTime()
-}
+func (s *Staff) loc() *time.Location { return locOr(s.Loc) }
 
-func (s *Staff) log() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
-}
-
-func getJSON[T any](ctx context.Context, st Records, kind, id string) (T, error) {
-	var v T
-	b, err := st.GetRecord(ctx, kind, id)
-	if err != nil {
-		return v, err
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return v, fmt.Errorf("%s/%s unreadable: %w", kind, id, err)
-	}
-	return v, nil
-}
-
-func putJSON(ctx context.Context, st Records, kind, id string, v any, idx ...IndexEntry) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if err := st.PutRecord(ctx, kind, id, b, idx...); err != nil {
-		return fmt.Errorf("store %s/%s: %w", kind, id, err)
-	}
-	return nil
-}
-
-func allJSON[T any](ctx context.Context, st Records, kind string, ids []string) ([]T, error) {
-	data, err := st.GetRecords(ctx, kind, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]T, 0, len(data))
-	for i, d := range data {
-		if d == nil {
-			continue
-		}
-		var v T
-		if err := json.Unmarshal(d, &v); err != nil {
-			return nil, fmt.Errorf("%s/%s unreadable: %w", kind, ids[i], err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-func (s *Staff) putPerson(ctx context.Context, p StaffPerson) error {
-	idx := []IndexEntry{{Name: "role", Value: p.Role}, {Name: "village", Value: p.Town + "/" + p.Village}, {Name: "town", Value: p.Town}}
-	if p.OpenID != "" {
-		idx = append(idx, IndexEntry{Name: "openid", Value: p.OpenID})
-	}
-	return putJSON(ctx, s.Store, KindPerson, p.Phone, p, idx...)
-}
-
-func (s *Staff) putTask(ctx context.Context, t StaffTask) error {
-	open := "yes"
-	if t.Closed {
-		open = "no"
-	}
-	return putJSON(ctx, s.Store, KindTask, t.ID, t, IndexEntry{Name: "owner", Value: t.OwnerPhone},
-		IndexEntry{Name: "leader", Value: t.LeaderPhone}, IndexEntry{Name: "open", Value: open}, IndexEntry{Name: "due", Value: t.Due})
-}
+func (s *Staff) log() *slog.Logger { return logOr(s.Logger) }
 
 // Person returns the person with phone.
 func (s *Staff) Person(ctx context.Context, phone string) (StaffPerson, error) {
@@ -550,4 +476,21 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+func (s *Staff) putPerson(ctx context.Context, p StaffPerson) error {
+	idx := []IndexEntry{{Name: "role", Value: p.Role}, {Name: "village", Value: p.Town + "/" + p.Village}, {Name: "town", Value: p.Town}}
+	if p.OpenID != "" {
+		idx = append(idx, IndexEntry{Name: "openid", Value: p.OpenID})
+	}
+	return putJSON(ctx, s.Store, KindPerson, p.Phone, p, idx...)
+}
+
+func (s *Staff) putTask(ctx context.Context, t StaffTask) error {
+	open := "yes"
+	if t.Closed {
+		open = "no"
+	}
+	return putJSON(ctx, s.Store, KindTask, t.ID, t, IndexEntry{Name: "owner", Value: t.OwnerPhone},
+		IndexEntry{Name: "leader", Value: t.LeaderPhone}, IndexEntry{Name: "open", Value: open}, IndexEntry{Name: "due", Value: t.Due})
 }

@@ -30,7 +30,7 @@ func exampleRoster() roster.Roster {
 	return r
 }
 
-func newStaff(t testing.TB, st handlers.QuizStore, c *clock) (*handlers.Staff, *handlers.Router) {
+func newStaff(t testing.TB, st handlers.StateStore, c *clock) (*handlers.Staff, *handlers.Router) {
 	qz, r := newQuiz(t, st, c)
 	s := &handlers.Staff{Store: st, Quiz: qz, Now: c.now}
 	s.Register(r, st)
@@ -329,7 +329,7 @@ func TestVisitReportedTwiceByOneMessageIsOneVisit(t *testing.T) {
 // dyingStore stops writing after n records, as a process killed part way
 // through an import does: nothing after that point reaches the store.
 type dyingStore struct {
-	handlers.QuizStore
+	handlers.StateStore
 	left int
 }
 
@@ -338,7 +338,7 @@ func (d *dyingStore) PutRecord(ctx context.Context, kind, id string, data []byte
 		return errors.New("killed")
 	}
 	d.left--
-	return d.QuizStore.PutRecord(ctx, kind, id, data, idx...)
+	return d.StateStore.PutRecord(ctx, kind, id, data, idx...)
 }
 
 // Issue 14.8: kill -9 three seconds into importing 3,000 people left 1,676
@@ -352,7 +352,7 @@ func TestImportCutShortIsFinishedWhole(t *testing.T) {
 			for i := 0; i < 3000; i++ {
 				r.People = append(r.People, roster.Person{Name: fmt.Sprint("人", i), Phone: fmt.Sprintf("139%08d", i), Role: roster.RoleHelper, Town: "马街镇", Village: "金家村"})
 			}
-			dying := &handlers.Staff{Store: &dyingStore{QuizStore: st, left: 1677}}
+			dying := &handlers.Staff{Store: &dyingStore{StateStore: st, left: 1677}}
 			if _, err := dying.Apply(ctx, r); err == nil {
 				t.Fatal("the dying store took everything")
 			}

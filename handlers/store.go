@@ -218,6 +218,16 @@ type Store interface {
 	Close() error
 }
 
+// StateStore is what the intents that keep state (the quiz, staff and
+// notices) need from the store.
+type StateStore interface {
+	Dedup
+	Sessions
+	Records
+	Counters
+	Queue
+}
+
 // SeenLoader is an optional fast path a Store may offer: MarkSeen and
 // GetSession in one round trip (the first thing done for every message).
 // On Redis Cluster the two keys must share a hash tag.

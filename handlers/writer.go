@@ -154,14 +154,16 @@ func userPrompt(question string, ev []knowledge.Evidence) string {
 
 // Write returns the reply for an answered question: the model's, when it
 // is ready within Passive and grounded, else extractive (and, with
-// FollowUp, the model's later, by customer-service message).
-func (w *Writer) Write(ctx context.Context, user, question string, kb *knowledge.Base, extractive string) string {
+// FollowUp, the model's later, by customer-service message). ev are the
+// passages the extractive answer was drawn from (knowledge.Answer's
+// Evidence), the only material the model is given.
+func (w *Writer) Write(ctx context.Context, user, question string, ev []knowledge.Evidence, extractive string) string {
 	w.init()
 	if reason := w.admit(ctx, user); reason != "" {
 		w.fallback(reason)
 		return extractive
 	}
-	ev := kb.Evidence(question, w.Evidence)
+	ev = ev[:min(len(ev), w.Evidence)]
 	if len(ev) == 0 {
 		w.fallback("no_evidence")
 		return extractive

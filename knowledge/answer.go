@@ -52,6 +52,11 @@ type Answer struct {
 	Choices []Choice
 	// FAQ is the id of the curated entry that answered, if any.
 	FAQ string
+	// Evidence are the passages retrieved for the question, best first (at
+	// most five; for a FAQ answer, the passages it would have been drawn
+	// from): what a model may rewrite the answer from, so the writer never
+	// retrieves again.
+	Evidence []Evidence
 }
 
 // Sentence ranking: how much a sentence's own coverage of the question
@@ -103,12 +108,12 @@ func (b *Base) Answer(question string) Answer {
 // answer computes an answer with Answered and Text filled as if every
 // threshold passed; Answer applies the threshold.
 func (b *Base) answer(question string) Answer {
-	if e, sim := b.matchFAQ(question); e != nil {
-		src := Source{File: e.File, Title: e.Title, Section: e.Section, Quote: e.Answer}
-		return Answer{Answered: true, Text: render([]string{e.Answer}, []string{b.citeFAQ(e)}), Sources: []Source{src}, Score: sim, FAQ: e.ID}
-	}
 	q := b.prepare(question)
 	hits, top := b.retrieve(q)
+	if e, sim := b.matchFAQ(question); e != nil {
+		src := Source{File: e.File, Title: e.Title, Section: e.Section, Quote: e.Answer}
+		return Answer{Answered: true, Text: render([]string{e.Answer}, []string{b.citeFAQ(e)}), Sources: []Source{src}, Score: sim, FAQ: e.ID, Evidence: b.evidence(hits)}
+	}
 	if len(hits) == 0 {
 		return Answer{}
 	}
@@ -217,7 +222,7 @@ func (b *Base) answer(question string) Answer {
 			f.Typed = 1
 		}
 	}
-	ans := Answer{Score: conf, Answered: true, Features: f, Choices: b.choicesFrom(hits)}
+	ans := Answer{Score: conf, Answered: true, Features: f, Choices: b.choicesFrom(hits), Evidence: b.evidence(hits)}
 	note := ""
 	if best.p.Role == RoleProblem || statesFault(best.p.Sentences[best.i]) {
 		note = textProblemNote

@@ -16,21 +16,15 @@ type Evidence struct {
 	Text     string
 }
 
-// Evidence returns the k passages (at most rerankPool) that best match
-// question, best first, in the order the extractive answer reads them:
-// the material a model may write its answer from. FAQ entries are not
-// included (they answer on their own).
-func (b *Base) Evidence(question string, k int) []Evidence {
-	if strings.TrimSpace(question) == "" || k <= 0 {
-		return nil
-	}
-	// the passages the extractive answer reads first
-	hits, _ := b.retrieve(b.prepare(question))
-	if len(hits) > k {
-		hits = hits[:k]
-	}
+// maxEvidence is how many passages an answer hands on as Evidence.
+const maxEvidence = 5
+
+// evidence is the material a model may write its answer from: the best
+// passages of the answer's own retrieval (hits), best first, at most
+// maxEvidence.
+func (b *Base) evidence(hits []hit) []Evidence {
 	var out []Evidence
-	for _, h := range hits {
+	for _, h := range hits[:min(len(hits), maxEvidence)] {
 		p := b.passages[h.doc]
 		out = append(out, Evidence{File: p.Doc.File, Title: p.Doc.Title, Section: p.Section(),
 			Citation: p.Doc.Citation() + sectionSuffix(p.Section()), Text: p.Text})

@@ -49,8 +49,8 @@ func TestUngrounded(t *testing.T) {
 
 func TestEvidence(t *testing.T) {
 	b := mustDefault(t)
-	ev := b.Evidence("驻村干部一个月要在村里住几天", 3)
-	if len(ev) != 3 || !strings.Contains(ev[0].Text+ev[1].Text+ev[2].Text, "20天") || !strings.HasPrefix(ev[0].Citation, "《") {
+	ev := b.Answer("驻村干部一个月要在村里住几天").Evidence
+	if len(ev) < 3 || len(ev) > maxEvidence || !strings.Contains(ev[0].Text+ev[1].Text+ev[2].Text, "20天") || !strings.HasPrefix(ev[0].Citation, "《") {
 		t.Errorf("evidence %+v", ev)
 	}
 }

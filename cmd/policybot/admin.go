@@ -3,10 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"policybot/console"
@@ -20,27 +18,20 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintln(stderr, "usage: policybot admin create --user NAME [--role admin|official] [--town 镇] [--village 村]  (password on standard input)")
 		return 2
 	}
-	fs := flag.NewFlagSet("admin create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	user := fs.String("user", "", "user name")
-	role := fs.String("role", console.RoleAdmin, "admin or official")
-	town := fs.String("town", "", "official: their town")
-	village := fs.String("village", "", "official: their village (empty: the whole town)")
-	phone := fs.String("phone", "", "their phone in the roster (for previews to their own WeChat)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	c := newCommand("admin create", stderr)
+	user := c.String("user", "", "user name")
+	role := c.String("role", console.RoleAdmin, "admin or official")
+	town := c.String("town", "", "official: their town")
+	village := c.String("village", "", "official: their village (empty: the whole town)")
+	phone := c.String("phone", "", "their phone in the roster (for previews to their own WeChat)")
+	l, code := c.load(args[1:], needConfig)
+	if code != 0 {
+		return code
 	}
 	if *user == "" {
-		fmt.Fprintln(stderr, "policybot: --user is required")
-		return 2
+		return c.usage("policybot: --user is required")
 	}
-	cfg, err := cf.load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot: invalid configuration:", err)
-		return 1
-	}
+	cfg := l.cfg
 	fmt.Fprintf(stderr, "password for %s (at least 10 characters): ", *user)
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && line == "" {
@@ -50,8 +41,7 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fmt.Fprintln(stderr)
 	st, err := openStore(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
+		return c.fail(err)
 	}
 	defer st.Close()
 	u := console.User{Name: *user, Role: *role, Town: *town, Village: *village, Phone: *phone}

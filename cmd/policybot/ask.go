@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -26,28 +24,16 @@ type askJSON struct {
 }
 
 func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	asJSON := fs.Bool("json", false, "print JSON (one object per question)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c := newCommand("ask", stderr)
+	asJSON := c.Bool("json", false, "print JSON (one object per question)")
+	l, code := c.load(args, needKB)
+	if code != 0 {
+		return code
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, `usage: policybot ask [--json] "问题"   (or --json - to read questions from standard input)`)
-		return 2
+	if c.NArg() != 1 {
+		return c.usage(`usage: policybot ask [--json] "问题"   (or --json - to read questions from standard input)`)
 	}
-	cfg, err := cf.load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
-	}
-	kb, err := loadKB(cfg, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
-	}
+	cfg, kb := l.cfg, l.kb
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	asker := &handlers.Asker{KB: func() *knowledge.Base { return kb }, Unanswered: newFileUnanswered(cfg.DataDir), Logger: logger}
 	// the bot's path, model included: with llm_model set the answer is the
@@ -55,8 +41,7 @@ func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	// to send a late follow-up to here
 	writer, err := newWriter(cfg, nil, nil)
 	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
+		return c.fail(err)
 	}
 	if writer != nil {
 		writer.Logger, writer.FollowUp = logger, false
@@ -68,7 +53,7 @@ func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		r := asker.Ask(ctx, "cli", q)
 		return askJSON{Answered: r.Answered, Text: r.Text, Sources: nonNil(r.Sources), Score: r.Score, LatencyUS: time.Since(start).Microseconds()}
 	}
-	if fs.Arg(0) == "-" {
+	if c.Arg(0) == "-" {
 		if !*asJSON {
 			fmt.Fprintln(stderr, "policybot: reading questions from standard input needs --json")
 			return 2
@@ -89,7 +74,7 @@ func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		return 0
 	}
-	a := answer(fs.Arg(0))
+	a := answer(c.Arg(0))
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)

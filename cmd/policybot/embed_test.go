@@ -82,7 +82,7 @@ func TestEmbeddingsAreCachedAndOptional(t *testing.T) {
 	if err != nil || e == nil {
 		t.Fatalf("embedder: %v", err)
 	}
-	kbh := &kbHolder{cfg: cfg, store: handlers.KBStore{Records: st, Counters: st}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), embed: e, vectors: st}
+	kbh := &handlers.Knowledge{Options: knowledgeOptions(cfg), Store: handlers.KBStore{Records: st, Counters: st}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Embedder: e, Vectors: st}
 	ctx := context.Background()
 	if err := kbh.Reload(ctx); err != nil {
 		t.Fatal(err)

@@ -2,34 +2,21 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 )
 
 // cmdKB lists the loaded documents, or with --passages every passage with
 // its heading path: what an official checks after adding a document.
 func cmdKB(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kb", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	showPassages := fs.Bool("passages", false, "print every passage")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c := newCommand("kb", stderr)
+	showPassages := c.Bool("passages", false, "print every passage")
+	l, code := c.load(args, needKB)
+	if code != 0 {
+		return code
 	}
-	cfg, err := cf.load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
-	}
-	kb, err := loadKB(cfg, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
-	}
+	kb := l.kb
 	for _, d := range kb.Documents() {
 		fmt.Fprintf(stdout, "%s\t%s\t%d passages\n", d.File, d.Citation(), len(d.Passages))
 		if *showPassages {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -138,23 +137,17 @@ func heapMB() float64 {
 
 // cmdLoadtest measures policybot against the SDK reference in one run.
 func cmdLoadtest(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	d := fs.Duration("duration", 10*time.Second, "how long each of the four runs lasts")
-	c := fs.Int("concurrency", 32, "concurrent requests")
-	soak := fs.Duration("soak", 0, "afterwards, run policybot alone this long and report heap every 30 s (memory flatness)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
-	unique := fs.Bool("unique", false, "make every question distinct, so no answer comes from the answer cache")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c := newCommand("loadtest", stderr)
+	d := c.Duration("duration", 10*time.Second, "how long each of the four runs lasts")
+	conc := c.Int("concurrency", 32, "concurrent requests")
+	soak := c.Duration("soak", 0, "afterwards, run policybot alone this long and report heap every 30 s (memory flatness)")
+	cpuProfile := c.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	unique := c.Bool("unique", false, "make every question distinct, so no answer comes from the answer cache")
+	l, code := c.load(args, needConfig)
+	if code != 0 {
+		return code
 	}
-	cfg, err := cf.load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
-	}
+	cfg := l.cfg
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -222,7 +215,7 @@ func cmdLoadtest(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 		"帮扶记录要贫困户签子吗", "退耕还林一亩地补多少钱", "农村饮水三项制度指的啥", "县里退出申请最晚几号交"}
 	var seq atomic.Int64
 	seq.Store(time.Now().UnixNano())
-	fmt.Fprintf(stdout, "load: %d concurrent, %v per run, store %s, GOMAXPROCS %d, unique questions %v\n", *c, *d, cfg.Store, runtime.GOMAXPROCS(0), *unique)
+	fmt.Fprintf(stdout, "load: %d concurrent, %v per run, store %s, GOMAXPROCS %d, unique questions %v\n", *conc, *d, cfg.Store, runtime.GOMAXPROCS(0), *unique)
 	heap0 := heapMB()
 	var rows []loadResult
 	for _, aes := range []bool{false, true} {
@@ -231,8 +224,8 @@ func cmdLoadtest(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 			mode = "safe mode"
 		}
 		for _, target := range []struct{ name, base string }{{"SDK reference (fixed reply)", ref}, {"policybot (knowledge base + dedup)", ours}} {
-			drive(target.base, "/wechat", aes, time.Second, *c, questions, &seq, *unique) // warm up
-			r := drive(target.base, "/wechat", aes, *d, *c, questions, &seq, *unique)
+			drive(target.base, "/wechat", aes, time.Second, *conc, questions, &seq, *unique) // warm up
+			r := drive(target.base, "/wechat", aes, *d, *conc, questions, &seq, *unique)
 			r.name, r.mode = target.name, mode
 			rows = append(rows, r)
 		}
@@ -251,7 +244,7 @@ func cmdLoadtest(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 		end := time.Now().Add(*soak)
 		for time.Now().Before(end) {
 			step := min(30*time.Second, time.Until(end))
-			r := drive(ours, "/wechat", false, step, *c, questions, &seq, *unique)
+			r := drive(ours, "/wechat", false, step, *conc, questions, &seq, *unique)
 			fmt.Fprintf(stdout, "  %s  %.0f req/s  p99 %v  heap %.1f MB  errors %d\n", time.Now().Format("15:04:05"), r.rps, r.p99.Round(10*time.Microsecond), heapMB(), r.errs)
 			failed = failed || r.errs > 0
 		}

@@ -19,42 +19,6 @@ func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 	return code, out.String(), errb.String()
 }
 
-func TestGradeNormalizeFollowsTheRule(t *testing.T) {
-	tests := map[string]string{
-		"３－５名":       "3-5名",
-		"3至5名":       "3-5名",
-		"5月2日到6月10日": "5月2日-6月10日",
-		"2月下旬~5月20日": "2月下旬-5月20日",
-		" 20 天 ":     "20天",
-		"ABC":        "abc",
-		"3—5":        "3-5",
-		"3–5":        "3-5",
-		"3～5":        "3-5",
-	}
-	for in, want := range tests {
-		if got := gradeNormalize(in); got != want {
-			t.Errorf("gradeNormalize(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestGraded(t *testing.T) {
-	ans := evalItem{Kind: "fact", Must: []string{"3-5名"}}
-	if !graded(ans, true, "每个贫困村培养3—5名致富带头人") {
-		t.Error("normalised must fact not found")
-	}
-	if graded(ans, false, "每个贫困村培养3-5名") {
-		t.Error("a refusal counted as a hit")
-	}
-	if graded(ans, true, "每个贫困村培养致富带头人") {
-		t.Error("a reply without the fact counted as a hit")
-	}
-	una := evalItem{Kind: "unanswerable"}
-	if !graded(una, false, "") || graded(una, true, "x") {
-		t.Error("unanswerable grading wrong")
-	}
-}
-
 func TestAskJSONFromStdin(t *testing.T) {
 	dir := t.TempDir()
 	code, out, errOut := runCmd(t, "四类人员有哪些\n退耕还林一亩地补多少钱\n", "ask", "--json", "--data-dir", dir, "-")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,23 +29,17 @@ var defaultMenu = map[string]any{"button": []map[string]any{
 
 // cmdMenu: `policybot menu push [--file menu.json]` creates the custom menu.
 func cmdMenu(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("menu", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	file := fs.String("file", "", `menu JSON ({"button": [...]}, WeChat's format); default: the built-in menu`)
+	c := newCommand("menu", stderr)
+	file := c.String("file", "", `menu JSON ({"button": [...]}, WeChat's format); default: the built-in menu`)
 	if len(args) == 0 || args[0] != "push" {
 		fmt.Fprintln(stderr, "usage: policybot menu push [--file menu.json]")
 		return 2
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	l, code := c.load(args[1:], needConfig)
+	if code != 0 {
+		return code
 	}
-	cfg, err := cf.load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot: invalid configuration:", err)
-		return 1
-	}
+	cfg := l.cfg
 	if cfg.WeChatAppID == "" {
 		fmt.Fprintln(stderr, "policybot: menu push needs wechat_appid and wechat_secret (POLICYBOT_WECHAT_APPID, POLICYBOT_WECHAT_SECRET)")
 		return 1

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,67 +12,8 @@ import (
 	"time"
 
 	"policybot/handlers"
-	"policybot/knowledge"
 	"policybot/quiz"
 )
-
-// kindQuizQuestion holds questions imported by officials (id: question id).
-const kindQuizQuestion = "quizquestion"
-
-// loadQuizBank is the shipped bank plus the questions imported into the
-// store. An imported question that no longer validates (its document was
-// removed) is reported and left out rather than taking the quiz down.
-func loadQuizBank(ctx context.Context, kb *knowledge.Base, st handlers.Records, warn func(error)) (*quiz.Bank, error) {
-	shipped, err := quiz.Shipped()
-	if err != nil {
-		return nil, err
-	}
-	imported, err := importedQuestions(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	var ok []quiz.Question
-	for _, q := range imported {
-		if errs := quiz.Validate([]quiz.Question{q}, kb.FileText); len(errs) > 0 {
-			warn(fmt.Errorf("imported question left out: %w", errs[0]))
-			continue
-		}
-		ok = append(ok, q)
-	}
-	all, err := quiz.Merge(shipped, ok)
-	if err != nil {
-		return nil, err
-	}
-	return quiz.NewBank(all, kb.FileText)
-}
-
-func importedQuestions(ctx context.Context, st handlers.Records) ([]quiz.Question, error) {
-	ids, err := st.ListRecords(ctx, kindQuizQuestion, "", 0)
-	if err != nil {
-		return nil, fmt.Errorf("list imported questions: %w", err)
-	}
-	data, err := st.GetRecords(ctx, kindQuizQuestion, ids)
-	if err != nil {
-		return nil, fmt.Errorf("read imported questions: %w", err)
-	}
-	var out []quiz.Question
-	for i, d := range data {
-		if d == nil {
-			continue
-		}
-		var q quiz.Question
-		if err := json.Unmarshal(d, &q); err != nil {
-			return nil, fmt.Errorf("imported question %s is unreadable: %w", ids[i], err)
-		}
-		out = append(out, q)
-	}
-	return out, nil
-}
-
-// loadAnswers reads the answer records of the days from..to (inclusive).
-func loadAnswers(ctx context.Context, st handlers.Records, from, to time.Time) ([]quiz.AnswerRecord, error) {
-	return handlers.LoadAnswers(ctx, st, from, to)
-}
 
 const quizUsage = `usage:
   policybot quiz export [--json | --xlsx FILE]    print the question bank (shipped and imported)
@@ -88,34 +28,23 @@ func cmdQuiz(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, quizUsage)
 		return 2
 	}
-	fs := flag.NewFlagSet("quiz "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	asJSON := fs.Bool("json", false, "export: JSON (the default)")
-	xlsxOut := fs.String("xlsx", "", "export/report: write a workbook to this file")
-	fromS := fs.String("from", "", "report: first day (YYYY-MM-DD)")
-	toS := fs.String("to", "", "report: last day, inclusive (YYYY-MM-DD)")
-	village := fs.String("village", "", "report: only this village")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
-	}
-	_ = asJSON // JSON is the default; the flag is accepted for clarity
-	cfg, st, code := configAndStore(&cf, stderr)
-	if st == nil {
+	c := newCommand("quiz "+args[0], stderr)
+	asJSON := c.Bool("json", false, "export: JSON (the default)")
+	xlsxOut := c.String("xlsx", "", "export/report: write a workbook to this file")
+	fromS := c.String("from", "", "report: first day (YYYY-MM-DD)")
+	toS := c.String("to", "", "report: last day, inclusive (YYYY-MM-DD)")
+	village := c.String("village", "", "report: only this village")
+	l, code := c.load(args[1:], needKB|needStore)
+	defer l.close()
+	if code != 0 {
 		return code
 	}
-	defer st.Close()
-	kb, err := loadKB(cfg, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
-	}
-	fail := func(err error) int { fmt.Fprintln(stderr, "policybot:", err); return 1 }
+	_ = asJSON // JSON is the default; the flag is accepted for clarity
+	cfg, kb, st, fail := l.cfg, l.kb, l.st, c.fail
 	warn := func(err error) { fmt.Fprintln(stderr, "policybot:", err) }
 	switch args[0] {
 	case "export":
-		bank, err := loadQuizBank(ctx, kb, st, warn)
+		bank, err := handlers.LoadQuizBank(ctx, kb, st, warn)
 		if err != nil {
 			return fail(err)
 		}
@@ -137,11 +66,11 @@ func cmdQuiz(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		}
 		return 0
 	case "import":
-		if fs.NArg() != 1 {
+		if c.NArg() != 1 {
 			fmt.Fprint(stderr, quizUsage)
 			return 2
 		}
-		return quizImport(ctx, fs.Arg(0), kb, st, stdout, stderr)
+		return quizImport(ctx, c, c.Arg(0), l, stdout)
 	case "report":
 		loc := handlers.ChinaTime()
 		from, err1 := time.ParseInLocation("2006-01-02", *fromS, loc)
@@ -150,12 +79,12 @@ func cmdQuiz(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 			fmt.Fprintln(stderr, "policybot: quiz report needs --from and --to as YYYY-MM-DD, from <= to")
 			return 2
 		}
-		bank, err := loadQuizBank(ctx, kb, st, warn)
+		bank, err := handlers.LoadQuizBank(ctx, kb, st, warn)
 		if err != nil {
 			return fail(err)
 		}
 		start := time.Now()
-		answers, err := loadAnswers(ctx, st, from, to)
+		answers, err := handlers.LoadAnswers(ctx, st, from, to)
 		if err != nil {
 			return fail(err)
 		}
@@ -175,7 +104,7 @@ func cmdQuiz(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		}
 		return 0
 	case "daily":
-		bank, err := loadQuizBank(ctx, kb, st, warn)
+		bank, err := handlers.LoadQuizBank(ctx, kb, st, warn)
 		if err != nil {
 			return fail(err)
 		}
@@ -193,59 +122,23 @@ func cmdQuiz(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 
 // quizImport validates every row and stores the questions only when all
 // are valid; re-importing a file updates its questions in place.
-func quizImport(ctx context.Context, file string, kb *knowledge.Base, st handlers.Store, stdout, stderr io.Writer) int {
+func quizImport(ctx context.Context, c *command, file string, l loaded, stdout io.Writer) int {
 	f, err := os.Open(file)
 	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
+		return c.fail(err)
 	}
 	defer f.Close()
-	shipped, err := quiz.Shipped()
+	res, err := handlers.ImportQuestions(ctx, f, l.kb, l.st)
 	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
+		return c.fail(err)
 	}
-	reserved := map[string]bool{}
-	for _, q := range shipped {
-		reserved[q.ID] = true
-	}
-	qs, bad, err := quiz.ReadXLSX(f, kb.FileText, reserved)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
-	}
-	if len(bad) > 0 {
-		for _, e := range bad {
-			fmt.Fprintln(stderr, e.Error())
+	if len(res.Bad) > 0 {
+		for _, e := range res.Bad {
+			fmt.Fprintln(c.stderr, e.Error())
 		}
-		fmt.Fprintf(stderr, "policybot: %d bad rows in %s; nothing was imported\n", len(bad), file)
-		return 1
+		return c.fail(fmt.Errorf("%d bad rows in %s; nothing was imported", len(res.Bad), file))
 	}
-	existing, err := importedQuestions(ctx, st)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
-	}
-	known := map[string]bool{}
-	for _, q := range existing {
-		known[q.ID] = true
-	}
-	added := 0
-	for _, q := range qs {
-		b, err := json.Marshal(q)
-		if err != nil {
-			fmt.Fprintln(stderr, "policybot:", err)
-			return 1
-		}
-		if err := st.PutRecord(ctx, kindQuizQuestion, q.ID, b); err != nil {
-			fmt.Fprintln(stderr, "policybot: storing", q.ID+":", err)
-			return 1
-		}
-		if !known[q.ID] {
-			added++
-		}
-	}
-	fmt.Fprintf(stdout, "imported %d questions from %s: %d new, %d updated\n", len(qs), file, added, len(qs)-added)
+	fmt.Fprintf(stdout, "imported %d questions from %s: %d new, %d updated\n", res.Questions, file, res.New, res.Questions-res.New)
 	return 0
 }
 

@@ -57,7 +57,7 @@ func BenchmarkQuizReport(b *testing.B) {
 			seed(b, st, from, 100_000, 1_000)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				answers, err := loadAnswers(context.Background(), st, from, to.AddDate(0, 0, -1))
+				answers, err := handlers.LoadAnswers(context.Background(), st, from, to.AddDate(0, 0, -1))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -65,14 +65,15 @@ func channelsFor(cfg Config, st handlers.Store, sender scheduler.Sender) []sched
 	return out
 }
 
-// apiFor is the WeChat API client of a configuration, nil in local mode.
-func apiFor(cfg Config, st handlers.Store) *bot.API {
+// apiFor is the WeChat API client of a configuration (its access token
+// cached in st for every instance), nil without an account.
+func apiFor(cfg Config, st handlers.Store, logger *slog.Logger) *bot.API {
 	if cfg.WeChatAppID == "" || cfg.WeChatSecret == "" {
 		return nil
 	}
 	configureSDK(cfg) // the SDK fetches tokens: point it at wechat_api_base too
 	return &bot.API{Base: cfg.WeChatAPIBase, HTTP: &http.Client{Timeout: 5 * time.Second},
-		Tokens: bot.NewStableTokens(cfg.WeChatAppID, cfg.WeChatSecret, &bot.TokenCache{Store: st})}
+		Tokens: bot.NewStableTokens(cfg.WeChatAppID, cfg.WeChatSecret, &bot.TokenCache{Store: st, Logger: logger})}
 }
 
 func cmdRoster(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -80,31 +81,26 @@ func cmdRoster(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		fmt.Fprint(stderr, rosterUsage)
 		return 2
 	}
-	fs := flag.NewFlagSet("roster "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	phone := fs.String("phone", "", "invite: only this person")
-	role := fs.String("role", "", "invite: only this role")
-	ttl := fs.Duration("ttl", 0, "invite: how long codes stay valid (default invite_ttl)")
-	qr := fs.Bool("qr", false, "invite: also create temporary QR codes through the WeChat API")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
-	}
-	cfg, st, code := configAndStore(&cf, stderr)
-	if st == nil {
+	c := newCommand("roster "+args[0], stderr)
+	phone := c.String("phone", "", "invite: only this person")
+	role := c.String("role", "", "invite: only this role")
+	ttl := c.Duration("ttl", 0, "invite: how long codes stay valid (default invite_ttl)")
+	qr := c.Bool("qr", false, "invite: also create temporary QR codes through the WeChat API")
+	l, code := c.load(args[1:], needStore)
+	defer l.close()
+	if code != 0 {
 		return code
 	}
-	defer st.Close()
+	cfg, st := l.cfg, l.st
 	s := staffFor(cfg, st)
 	fail := func(err error) int { fmt.Fprintln(stderr, "policybot:", err); return 1 }
 	switch args[0] {
 	case "import":
-		if fs.NArg() == 0 {
+		if c.NArg() == 0 {
 			fmt.Fprint(stderr, rosterUsage)
 			return 2
 		}
-		p, err := readRosterFiles(fs.Args())
+		p, err := readRosterFiles(c.Args())
 		if err != nil {
 			return fail(err)
 		}
@@ -131,7 +127,7 @@ func cmdRoster(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		fmt.Fprintf(stdout, "imported %d people, %d pairings, %d tasks\n", res.People, res.Pairings, res.Tasks)
 		return 0
 	case "export":
-		if fs.NArg() != 1 {
+		if c.NArg() != 1 {
 			fmt.Fprint(stderr, rosterUsage)
 			return 2
 		}
@@ -143,10 +139,10 @@ func cmdRoster(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		if err := roster.WriteXLSX(&buf, r); err != nil {
 			return fail(err)
 		}
-		if err := os.WriteFile(fs.Arg(0), buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(c.Arg(0), buf.Bytes(), 0o644); err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(stdout, "wrote %d people, %d pairings, %d tasks to %s\n", len(r.People), len(r.Pairings), len(r.Tasks), fs.Arg(0))
+		fmt.Fprintf(stdout, "wrote %d people, %d pairings, %d tasks to %s\n", len(r.People), len(r.Pairings), len(r.Tasks), c.Arg(0))
 		return 0
 	case "invite":
 		d := time.Duration(cfg.InviteTTL)
@@ -157,7 +153,7 @@ func cmdRoster(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		if err != nil {
 			return fail(err)
 		}
-		api := apiFor(cfg, st)
+		api := apiFor(cfg, st, nil)
 		if *qr && api == nil {
 			return fail(errors.New("--qr needs wechat_appid and wechat_secret"))
 		}
@@ -221,17 +217,16 @@ func readRosterFiles(files []string) (*roster.Parsed, error) {
 }
 
 func cmdRemind(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("remind", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	dry := fs.Bool("dry-run", false, "print the reminders, send nothing")
-	atS := fs.String("at", "", "the moment to compute for (RFC 3339, e.g. 2026-12-01T08:00+08:00); default now")
-	asJSON := fs.Bool("json", false, "one JSON object per reminder")
-	kind := fs.String("kind", "", "only visit, attendance or deadline")
-	wait := fs.Duration("wait", 2*time.Minute, "after queueing, deliver for at most this long")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c := newCommand("remind", stderr)
+	dry := c.Bool("dry-run", false, "print the reminders, send nothing")
+	atS := c.String("at", "", "the moment to compute for (RFC 3339, e.g. 2026-12-01T08:00+08:00); default now")
+	asJSON := c.Bool("json", false, "one JSON object per reminder")
+	kind := c.String("kind", "", "only visit, attendance or deadline")
+	wait := c.Duration("wait", 2*time.Minute, "after queueing, deliver for at most this long")
+	l, code := c.load(args, needStore)
+	defer l.close()
+	if code != 0 {
+		return code
 	}
 	at := time.Now()
 	if *atS != "" {
@@ -241,11 +236,7 @@ func cmdRemind(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 			return 2
 		}
 	}
-	cfg, st, code := configAndStore(&cf, stderr)
-	if st == nil {
-		return code
-	}
-	defer st.Close()
+	cfg, st := l.cfg, l.st
 	s := staffFor(cfg, st)
 	var kinds []string
 	if *kind != "" {
@@ -266,7 +257,7 @@ func cmdRemind(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return 1
 	}
 	fmt.Fprintf(stdout, "%d reminders due: %d queued, %d to people who have not bound WeChat\n", res.Planned, res.Queued, res.Unbound)
-	api := apiFor(cfg, st)
+	api := apiFor(cfg, st, nil)
 	if api == nil {
 		fmt.Fprintln(stdout, "no WeChat account configured: the queue is delivered by `policybot serve`")
 		return 0
@@ -329,20 +320,15 @@ func printReminders(w io.Writer, rs []handlers.Reminder, asJSON bool) {
 }
 
 func cmdDeliveries(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("deliveries", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	failed := fs.Bool("failed", false, "only what did not go out")
-	limit := fs.Int("limit", 50, "at most this many per status")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	_, st, code := configAndStore(&cf, stderr)
-	if st == nil {
+	c := newCommand("deliveries", stderr)
+	failed := c.Bool("failed", false, "only what did not go out")
+	limit := c.Int("limit", 50, "at most this many per status")
+	l, code := c.load(args, needStore)
+	defer l.close()
+	if code != 0 {
 		return code
 	}
-	defer st.Close()
+	st := l.st
 	statuses := []string{"sent", "delivered", "failed", "dead"}
 	if *failed {
 		statuses = []string{"failed", "dead"}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,29 +32,20 @@ func openStore(cfg Config) (handlers.Store, error) {
 // cmdStore: `policybot store check` opens the configured store and proves
 // it works with a write, a read and a delete.
 func cmdStore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("store", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
+	c := newCommand("store", stderr)
+	const usage = "usage: policybot store check [flags]"
 	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprintln(stderr, "usage: policybot store check [flags]")
-		return 2
+		return c.usage(usage)
 	}
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "usage: policybot store check [flags]")
-		return 2
+	l, code := c.load(args[1:], needStore)
+	defer l.close()
+	if code != 0 {
+		return code
 	}
-	cfg, err := cf.load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
+	if c.NArg() != 0 {
+		return c.usage(usage)
 	}
-	s, err := openStore(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return 1
-	}
-	defer s.Close()
+	cfg, s := l.cfg, l.st
 	where := cfg.DataDir
 	if cfg.Store == "redis" {
 		where = maskURL(cfg.RedisURL)
@@ -90,14 +80,11 @@ func cmdStore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 
 // cmdConfig prints the effective configuration with secrets masked.
 func cmdConfig(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("config", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	c := newCommand("config", stderr)
+	if err := c.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := cf.load(os.Getenv)
+	cfg, err := c.cf.load(os.Getenv) // printed even when invalid: it shows what to fix
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -107,20 +94,4 @@ func cmdConfig(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return 1
 	}
 	return 0
-}
-
-// configAndStore loads the configuration and opens its store for a
-// command, printing what went wrong; code is the exit code to return when
-// st is nil. The caller closes st.
-func configAndStore(cf *commonFlags, stderr io.Writer) (cfg Config, st handlers.Store, code int) {
-	cfg, err := cf.load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "policybot: invalid configuration:", err)
-		return cfg, nil, 1
-	}
-	if st, err = openStore(cfg); err != nil {
-		fmt.Fprintln(stderr, "policybot:", err)
-		return cfg, nil, 1
-	}
-	return cfg, st, 0
 }

@@ -1,4 +1,4 @@
-package main
+package eval
 
 import (
 	"strings"
@@ -29,8 +29,8 @@ func gradeNormalize(s string) string {
 	return b.String()
 }
 
-// evalItem is one line of an evaluation file (../shared/eval/qa-dev.jsonl).
-type evalItem struct {
+// Item is one line of an evaluation file (../shared/eval/qa-dev.jsonl).
+type Item struct {
 	ID    string   `json:"id"`
 	Q     string   `json:"q"`
 	Must  []string `json:"must"`
@@ -40,13 +40,14 @@ type evalItem struct {
 	Role  string   `json:"role"`
 }
 
-func (it evalItem) unanswerable() bool { return it.Kind == "unanswerable" }
+// Unanswerable reports a question the documents do not answer: right when refused.
+func (it Item) Unanswerable() bool { return it.Kind == "unanswerable" }
 
-// graded says whether a reply is right: an answerable question is a hit
+// Graded says whether a reply is right: an answerable question is a hit
 // when answered and every must fact is in the text (both normalised); an
 // unanswerable one is right when it was refused.
-func graded(it evalItem, answered bool, text string) bool {
-	if it.unanswerable() {
+func Graded(it Item, answered bool, text string) bool {
+	if it.Unanswerable() {
 		return !answered
 	}
 	if !answered {
