@@ -95,14 +95,12 @@ func ReadFile(path string) ([]Item, error) {
 }
 
 // Run answers every item through the same path as the bot and grades
-// it; writer, when not nil, writes the answers with a model.
-func Run(ctx context.Context, kb *knowledge.Base, items []Item, writer *handlers.Writer) *Report {
+// it; writer, when not nil, writes the answers with a model whose
+// figures go to counts (the writer's and its model's metrics).
+func Run(ctx context.Context, kb *knowledge.Base, items []Item, writer *handlers.Writer, counts *LLMCounts) *Report {
 	asker := &handlers.Asker{KB: func() *knowledge.Base { return kb }}
-	var counts *LLMCounts
 	if writer != nil {
 		asker.Writer = writer
-		counts = &LLMCounts{Fallbacks: map[string]int{}}
-		writer.Metrics = counts
 	}
 	open := kb.WithMinConfidence(-1)
 	rep := &Report{Questions: len(items), ByKind: map[string]*KindLine{}, Threshold: kb.MinConfidence()}
@@ -152,7 +150,7 @@ func Run(ctx context.Context, kb *knowledge.Base, items []Item, writer *handlers
 		a := open.Answer(it.Q)
 		rep.Sweep = append(rep.Sweep, Scored{Score: a.Score, Hit: Graded(it, true, a.Text), Unanswerable: it.Unanswerable()})
 	}
-	if counts != nil {
+	if writer != nil && counts != nil {
 		counts.Used = counts.Calls["ok"] - sumFallbacks(counts.Fallbacks, "ungrounded", "echo", "empty")
 		rep.LLM = counts
 	}
@@ -176,6 +174,12 @@ type LLMCounts struct {
 	Used      int            `json:"model_answers_used"`
 	Fallbacks map[string]int `json:"fallbacks"` // ungrounded = grounding-check rejections
 	Tokens    int            `json:"tokens"`
+}
+
+// NewLLMCounts returns empty counts to give the model and the writer as
+// their metrics.
+func NewLLMCounts() *LLMCounts {
+	return &LLMCounts{Calls: map[string]int{}, Fallbacks: map[string]int{}}
 }
 
 func (c *LLMCounts) Call(outcome string, _ time.Duration, p, q int) {

@@ -26,7 +26,7 @@ func TestDevSetFloor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := Run(context.Background(), kb, items, nil)
+	rep := Run(context.Background(), kb, items, nil, nil)
 	t.Logf("fact-hit %.1f%%, refusal %.1f%%, source-file %.1f%%", 100*rep.FactHitRate, 100*rep.RefusalRate, 100*rep.SourceFileRate)
 	if rep.FactHitRate < floorFactHit {
 		t.Errorf("fact-hit rate %.3f fell under the floor %.2f", rep.FactHitRate, floorFactHit)
@@ -65,7 +65,7 @@ func TestCheckSetsFloor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := Run(context.Background(), kb, items, nil)
+	rep := Run(context.Background(), kb, items, nil, nil)
 	t.Logf("%d questions: fact-hit %.1f%%, refusal %.1f%%", len(items), 100*rep.FactHitRate, 100*rep.RefusalRate)
 	if rep.FactHitRate < floorCheckFactHit {
 		t.Errorf("fact-hit rate %.3f fell under the floor %.2f", rep.FactHitRate, floorCheckFactHit)
@@ -97,7 +97,7 @@ func TestExtraDocumentSetsFloor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep := Run(context.Background(), kb, items, nil)
+		rep := Run(context.Background(), kb, items, nil, nil)
 		t.Logf("%s with the extra documents: fact-hit %.1f%%, refusal %.1f%%", tt.file, 100*rep.FactHitRate, 100*rep.RefusalRate)
 		if rep.FactHitRate < tt.hit || rep.RefusalRate < tt.refusal {
 			t.Errorf("%s: %.3f / %.3f fell under the floor %.2f / %.2f", tt.file, rep.FactHitRate, rep.RefusalRate, tt.hit, tt.refusal)

@@ -39,7 +39,8 @@ func (e *ModelError) Unwrap() error { return e.Err }
 
 // WriterMetrics receives what the writer does (Prometheus in cmd).
 type WriterMetrics interface {
-	// Call: outcome ok, error or timeout; tokens used.
+	// Call: outcome ok, error or timeout; tokens used (reported by the
+	// model's wrapper, llm.Limited).
 	Call(outcome string, took time.Duration, promptTokens, completionTokens int)
 	// Fallback: why the extractive answer went out instead.
 	Fallback(reason string)
@@ -50,7 +51,9 @@ type WriterMetrics interface {
 // Writer rewrites extractive answers with a model: short, friendly, from
 // the same passages only. Nothing it writes reaches a person unless every
 // figure and title in it occurs in the passages it was given (the
-// grounding check); otherwise the extractive answer goes out.
+// grounding check); otherwise the extractive answer goes out. Limits on
+// calling the model (rates, budget, retries, breaker) are the Model's
+// own: see llm.Limited.
 type Writer struct {
 	Model Model
 	// Passive is how long the reply to the message waits for the model
@@ -63,30 +66,14 @@ type Writer struct {
 	FollowUpWait time.Duration // default 20 s
 	Send         func(ctx context.Context, user, text string) error
 	Evidence     int // passages given to the model (default 3)
-	// Limits: calls per person per minute, calls per minute in all,
-	// tokens per day across instances (Counters; 0 means no budget).
-	PerUserPerMinute int
-	PerMinute        int
-	DailyTokens      int64
-	Counters         Counters
-	// Breaker: after this many failures in a row the model is not called
-	// for Cooldown (default 5 and 1 min).
-	BreakAfter int
-	Cooldown   time.Duration
-	Metrics    WriterMetrics
-	Logger     *slog.Logger
-	Now        func() time.Time
+	Metrics      WriterMetrics
+	Logger       *slog.Logger
 
-	mu        sync.Mutex
-	fails     int
-	openUntil time.Time
-	calls     map[string][]time.Time // per person, last minute
-	all       []time.Time
-	bg        sync.WaitGroup
-	bgSlots   chan struct{}
-	closing   context.Context
-	close     context.CancelFunc
-	once      sync.Once
+	bg      sync.WaitGroup
+	bgSlots chan struct{}
+	closing context.Context
+	close   context.CancelFunc
+	once    sync.Once
 }
 
 func (w *Writer) init() {
@@ -100,25 +87,9 @@ func (w *Writer) init() {
 		if w.Evidence <= 0 {
 			w.Evidence = 3
 		}
-		if w.BreakAfter <= 0 {
-			w.BreakAfter = 5
-		}
-		if w.Cooldown <= 0 {
-			w.Cooldown = time.Minute
-		}
-		if w.PerUserPerMinute <= 0 {
-			w.PerUserPerMinute = 6
-		}
-		if w.PerMinute <= 0 {
-			w.PerMinute = 300
-		}
-		if w.Now == nil {
-			w.Now = time.Now
-		}
 		if w.Logger == nil {
 			w.Logger = slog.Default()
 		}
-		w.calls = map[string][]time.Time{}
 		w.bgSlots = make(chan struct{}, 64)
 		w.closing, w.close = context.WithCancel(context.Background())
 	})
@@ -159,10 +130,6 @@ func userPrompt(question string, ev []knowledge.Evidence) string {
 // Evidence), the only material the model is given.
 func (w *Writer) Write(ctx context.Context, user, question string, ev []knowledge.Evidence, extractive string) string {
 	w.init()
-	if reason := w.admit(ctx, user); reason != "" {
-		w.fallback(reason)
-		return extractive
-	}
 	ev = ev[:min(len(ev), w.Evidence)]
 	if len(ev) == 0 {
 		w.fallback("no_evidence")
@@ -178,7 +145,7 @@ func (w *Writer) Write(ctx context.Context, user, question string, ev []knowledg
 	go func() {
 		defer w.bg.Done()
 		defer cancel()
-		text, reason := w.generate(mctx, question, ev)
+		text, reason := w.generate(WithUser(mctx, user), question, ev)
 		done <- result{text, reason}
 	}()
 	wait := w.Passive
@@ -234,45 +201,21 @@ func (w *Writer) Write(ctx context.Context, user, question string, ev []knowledg
 	return extractive
 }
 
-// generate calls the model (retrying what may pass, while time is left)
-// and checks the reply. reason is empty when text may be shown.
+// generate calls the model and checks the reply. reason is empty when
+// text may be shown; otherwise it says why the extractive answer goes out
+// (a limit's reason, timeout, model_error, empty, echo, ungrounded).
 func (w *Writer) generate(ctx context.Context, question string, ev []knowledge.Evidence) (text, reason string) {
-	prompt := userPrompt(question, ev)
-	var c Completion
-	var err error
-	backoff := 200 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		start := w.Now()
-		c, err = w.Model.Chat(ctx, SystemPrompt, prompt)
-		took := w.Now().Sub(start)
-		if err == nil {
-			w.call("ok", took, c)
-			w.succeeded()
-			break
-		}
-		outcome := "error"
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			outcome = "timeout"
-		}
-		w.call(outcome, took, c)
+	c, err := w.Model.Chat(ctx, SystemPrompt, userPrompt(question, ev))
+	if err != nil {
 		var me *ModelError
-		retry := errors.As(err, &me) && me.Retryable
-		if !retry || attempt >= 2 || ctx.Err() != nil {
-			w.failed()
-			if outcome == "timeout" {
-				return "", "timeout"
-			}
-			return "", "model_error"
-		}
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			w.failed()
+		switch {
+		case errors.As(err, &me) && !me.Retryable && limitReasons[me.Reason]:
+			return "", me.Reason // a limit of the model's wrapper (llm.Limited)
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 			return "", "timeout"
 		}
-		backoff *= 2
+		return "", "model_error"
 	}
-	w.spend(ctx, c)
 	body := cleanModelText(c.Text)
 	if body == "" {
 		return "", "empty"
@@ -344,93 +287,6 @@ func addsSomething(model, extractive string) bool {
 	return m != "" && !strings.Contains(extractive, m)
 }
 
-// admit applies the breaker, the rate limits and the daily budget;
-// it returns the reason to skip the model, or "".
-func (w *Writer) admit(ctx context.Context, user string) string {
-	now := w.Now()
-	w.mu.Lock()
-	if now.Before(w.openUntil) {
-		w.mu.Unlock()
-		return "breaker_open"
-	}
-	cut := now.Add(-time.Minute)
-	recent := w.calls[user][:0]
-	for _, t := range w.calls[user] {
-		if t.After(cut) {
-			recent = append(recent, t)
-		}
-	}
-	all := w.all[:0]
-	for _, t := range w.all {
-		if t.After(cut) {
-			all = append(all, t)
-		}
-	}
-	w.all = all
-	if len(recent) >= w.PerUserPerMinute {
-		w.calls[user] = recent
-		w.mu.Unlock()
-		return "rate_user"
-	}
-	if len(all) >= w.PerMinute {
-		w.calls[user] = recent
-		w.mu.Unlock()
-		return "rate_global"
-	}
-	w.calls[user] = append(recent, now)
-	w.all = append(w.all, now)
-	if len(w.calls) > 10000 { // forget idle people
-		for u, ts := range w.calls {
-			if len(ts) == 0 || ts[len(ts)-1].Before(cut) {
-				delete(w.calls, u)
-			}
-		}
-	}
-	w.mu.Unlock()
-	if w.DailyTokens > 0 && w.Counters != nil {
-		used, err := w.Counters.Counter(ctx, w.budgetKey())
-		if err == nil && used >= w.DailyTokens {
-			return "token_budget"
-		}
-	}
-	return ""
-}
-
-func (w *Writer) budgetKey() string {
-	return "llm:tokens:" + w.Now().In(ChinaTime()).Format("2006-01-02")
-}
-
-func (w *Writer) spend(ctx context.Context, c Completion) {
-	if w.DailyTokens > 0 && w.Counters != nil {
-		if _, err := w.Counters.Incr(context.WithoutCancel(ctx), w.budgetKey(), int64(c.PromptTokens+c.CompletionTokens)); err != nil {
-			w.Logger.Warn("writer: token use not counted", "err", err)
-		}
-	}
-}
-
-func (w *Writer) succeeded() {
-	w.mu.Lock()
-	w.fails = 0
-	w.mu.Unlock()
-}
-
-func (w *Writer) failed() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.fails++
-	if w.fails >= w.BreakAfter {
-		w.openUntil = w.Now().Add(w.Cooldown)
-		w.fails = 0
-		w.Logger.Warn("writer: model keeps failing; not calling it for a while", "cooldown", w.Cooldown)
-	}
-}
-
-func (w *Writer) call(outcome string, took time.Duration, c Completion) {
-	if w.Metrics != nil {
-		w.Metrics.Call(outcome, took, c.PromptTokens, c.CompletionTokens)
-	}
-}
-
 func (w *Writer) fallback(reason string) {
 	if w.Metrics != nil {
 		w.Metrics.Fallback(reason)
@@ -441,4 +297,22 @@ func (w *Writer) followUp(outcome string) {
 	if w.Metrics != nil {
 		w.Metrics.FollowUp(outcome)
 	}
+}
+
+// limitReasons are the reasons a model wrapper gives for a call it did not
+// make; they are reported as fallbacks under the same name.
+var limitReasons = map[string]bool{"breaker_open": true, "rate_user": true, "rate_global": true, "token_budget": true}
+
+type userKey struct{}
+
+// WithUser tells the model (and its wrapper's per-person limit) whose
+// question a call is for.
+func WithUser(ctx context.Context, user string) context.Context {
+	return context.WithValue(ctx, userKey{}, user)
+}
+
+// UserOf is the person WithUser named, or "".
+func UserOf(ctx context.Context) string {
+	u, _ := ctx.Value(userKey{}).(string)
+	return u
 }

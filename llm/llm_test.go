@@ -132,7 +132,7 @@ func setup(t *testing.T) (*fakeOpenAI, *handlers.Writer, *metrics, *knowledge.Ba
 		t.Fatal(err)
 	}
 	m := &metrics{fallbacks: map[string]int{}, calls: map[string]int{}, followUps: map[string]int{}}
-	w := &handlers.Writer{Model: c, Passive: 300 * time.Millisecond, Metrics: m, FollowUpWait: 3 * time.Second}
+	w := &handlers.Writer{Model: &llm.Limited{Model: c, Metrics: m}, Passive: 300 * time.Millisecond, Metrics: m, FollowUpWait: 3 * time.Second}
 	t.Cleanup(w.Close)
 	return f, w, m, kb
 }
@@ -214,7 +214,7 @@ func TestRetriesA429(t *testing.T) {
 func TestBreakerStopsCallingAFailingModel(t *testing.T) {
 	f, w, m, kb := setup(t)
 	f.mode.Store("500")
-	w.BreakAfter = 2
+	w.Model.(*llm.Limited).BreakAfter = 2
 	w.Passive = 3 * time.Second // each Write sees its three tries through
 	ex := extractive(t, kb)
 	for i := 0; i < 4; i++ {
@@ -228,7 +228,7 @@ func TestBreakerStopsCallingAFailingModel(t *testing.T) {
 
 func TestRateLimitsAndBudget(t *testing.T) {
 	_, w, m, kb := setup(t)
-	w.PerUserPerMinute = 2
+	w.Model.(*llm.Limited).PerUserPerMinute = 2
 	ex := extractive(t, kb)
 	for i := 0; i < 3; i++ {
 		w.Write(context.Background(), "same", question, kb.Answer(question).Evidence, ex)

@@ -39,7 +39,7 @@ func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	// the bot's path, model included: with llm_model set the answer is the
 	// model's when grounded, within the same passive wait; there is nobody
 	// to send a late follow-up to here
-	writer, err := newWriter(cfg, nil, nil)
+	writer, err := newWriter(cfg, nil, nil, false)
 	if err != nil {
 		return c.fail(err)
 	}

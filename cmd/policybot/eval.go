@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 	"text/tabwriter"
-	"time"
 
 	"policybot/eval"
 	"policybot/handlers"
@@ -31,16 +30,15 @@ func cmdEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return c.fail(fmt.Errorf("eval: %w", err))
 	}
 	var writer *handlers.Writer
+	counts := eval.NewLLMCounts()
 	if *withLLM {
-		if writer, err = newWriter(l.cfg, nil, nil); err != nil || writer == nil {
+		if writer, err = newWriter(l.cfg, nil, counts, true); err != nil || writer == nil {
 			fmt.Fprintln(stderr, "policybot: --llm needs llm_model (POLICYBOT_LLM_MODEL), llm_base_url and llm_api_key:", err)
 			return 2
 		}
-		// wait for every answer; no follow-ups, no limits in a batch run
-		writer.Passive, writer.FollowUp, writer.PerUserPerMinute, writer.PerMinute = time.Duration(l.cfg.LLMTimeout), false, 1<<30, 1<<30
 		defer writer.Close()
 	}
-	rep := eval.Run(ctx, l.kb, items, writer)
+	rep := eval.Run(ctx, l.kb, items, writer, counts)
 	if !*showMisses {
 		rep.Misses = nil
 	}

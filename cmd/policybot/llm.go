@@ -12,8 +12,10 @@ import (
 	"policybot/llm"
 )
 
-// newWriter returns the Writer for cfg, or nil without llm_model.
-func newWriter(cfg Config, st handlers.Counters, reg prometheus.Registerer) (*handlers.Writer, error) {
+// newWriter returns the Writer for cfg, or nil without llm_model: the
+// model behind the limits of llm.Limited. A batch run (eval) waits for
+// every answer, sends no follow-ups and has no rate limits.
+func newWriter(cfg Config, st handlers.Counters, m handlers.WriterMetrics, batch bool) (*handlers.Writer, error) {
 	if cfg.LLMModel == "" {
 		return nil, nil
 	}
@@ -29,11 +31,16 @@ func newWriter(cfg Config, st handlers.Counters, reg prometheus.Registerer) (*ha
 	if err != nil {
 		return nil, err
 	}
-	w := &handlers.Writer{Model: c, Passive: time.Duration(cfg.LLMPassive), FollowUp: cfg.LLMFollowUp == nil || *cfg.LLMFollowUp,
-		FollowUpWait: time.Duration(cfg.LLMTimeout), PerUserPerMinute: cfg.LLMPerUserPerMinute, PerMinute: cfg.LLMPerMinute,
+	limited := &llm.Limited{Model: c, PerUserPerMinute: cfg.LLMPerUserPerMinute, PerMinute: cfg.LLMPerMinute,
 		DailyTokens: int64(cfg.LLMDailyTokens), Counters: st}
-	if reg != nil {
-		w.Metrics = newWriterMetrics(reg)
+	w := &handlers.Writer{Model: limited, Passive: time.Duration(cfg.LLMPassive), FollowUp: cfg.LLMFollowUp == nil || *cfg.LLMFollowUp,
+		FollowUpWait: time.Duration(cfg.LLMTimeout)}
+	if batch {
+		w.Passive, w.FollowUp = time.Duration(cfg.LLMTimeout), false
+		limited.PerUserPerMinute, limited.PerMinute = 1<<30, 1<<30
+	}
+	if m != nil {
+		w.Metrics, limited.Metrics = m, m
 	}
 	return w, nil
 }

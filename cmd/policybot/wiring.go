@@ -120,7 +120,11 @@ func (w *wiring) answering() error {
 		// no customer service behind the simulator: say so, promise nothing
 		w.router.Keyword(handlers.TextIntent(handlers.TextToHumanLocal), "人工", "转人工", "人工客服", "客服")
 	}
-	writer, err := newWriter(w.cfg, w.st, w.reg)
+	var metrics handlers.WriterMetrics
+	if w.cfg.LLMModel != "" {
+		metrics = newWriterMetrics(w.reg)
+	}
+	writer, err := newWriter(w.cfg, w.st, metrics, false)
 	if err != nil {
 		return err
 	}
