@@ -90,10 +90,13 @@ type Webhook struct {
 	hbDone   chan struct{}
 }
 
+// DefaultBudget is the handler's share of WeChat's 5 s by default.
+const DefaultBudget = 4 * time.Second
+
 // NewWebhook builds the callback. Close it to finish pending answers.
 func NewWebhook(o Options, h Handler, st State, send Sender) *Webhook {
 	if o.Budget <= 0 {
-		o.Budget = 4 * time.Second
+		o.Budget = DefaultBudget
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 64 << 10

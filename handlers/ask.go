@@ -134,7 +134,7 @@ func (a *Asker) questionVector(ctx context.Context, kb *knowledge.Base, question
 	}
 	d := a.EmbedTimeout
 	if d <= 0 {
-		d = 800 * time.Millisecond
+		d = DefaultEmbedTimeout
 	}
 	ectx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -150,6 +150,10 @@ func (a *Asker) questionVector(ctx context.Context, kb *knowledge.Base, question
 
 // choicesTTL is how long offered topics can be picked by their number.
 const choicesTTL = 30 * time.Minute
+
+// DefaultEmbedTimeout bounds embedding a question: past it the question
+// is answered by its words alone.
+const DefaultEmbedTimeout = 800 * time.Millisecond
 
 func choicesKey(user string) string { return "choices:{" + user + "}" }
 

@@ -132,7 +132,7 @@ type Notices struct {
 	Mass  MassSender
 	// TwoPerson: a notice needs a second official's approval.
 	TwoPerson bool
-	// Quiet are the quiet hours ("21:00-07:30"; "" or "off": none): a
+	// Quiet are the quiet hours (HH:MM-HH:MM; "" or "off": none): a
 	// notice that is not urgent and is sent inside them is scheduled for
 	// their end.
 	Quiet string

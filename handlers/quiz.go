@@ -63,7 +63,8 @@ type Quiz struct {
 	Loc *time.Location
 	// DailyAt is the time of day the daily question goes out ("09:00").
 	DailyAt string
-	// Quiet are quiet hours ("21:00-08:00"): nothing is sent inside them.
+	// Quiet are quiet hours (HH:MM-HH:MM; "" or "off": none): nothing is
+	// sent inside them.
 	Quiet  string
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -77,15 +78,21 @@ func (q *Quiz) size() int {
 	if q.RoundSize > 0 {
 		return q.RoundSize
 	}
-	return 5
+	return DefaultRoundSize
 }
 
 func (q *Quiz) idle() time.Duration {
 	if q.Idle > 0 {
 		return q.Idle
 	}
-	return 30 * time.Minute
+	return DefaultRoundIdle
 }
+
+// Defaults of a quiz round.
+const (
+	DefaultRoundSize = 5
+	DefaultRoundIdle = 30 * time.Minute
+)
 
 func (q *Quiz) log() *slog.Logger { return logOr(q.Logger) }
 

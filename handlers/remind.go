@@ -12,6 +12,15 @@ import (
 	"policybot/roster"
 )
 
+// Defaults of RemindConfig: days of the month.
+const (
+	DefaultVisitDay      = 20
+	DefaultVisitDay2     = 25
+	DefaultEscalateDay   = 28
+	DefaultAttendanceDay = 20
+	DefaultMinDays       = 20
+)
+
 // RemindConfig says when reminders go out (days of the month in the
 // bot's time zone) and the quiet hours.
 type RemindConfig struct {
@@ -21,24 +30,24 @@ type RemindConfig struct {
 	AttendanceDay int    // attendance check from this day (default 20)
 	MinDays       int    // days in the village a month (default 20)
 	DueDays       []int  // days before a task's deadline to remind (default 7, 3, 1, 0)
-	Quiet         string // quiet hours (default 21:00-07:30)
+	Quiet         string // quiet hours (default DefaultQuiet)
 }
 
 func (c RemindConfig) withDefaults() RemindConfig {
 	if c.VisitDay == 0 {
-		c.VisitDay = 20
+		c.VisitDay = DefaultVisitDay
 	}
 	if c.VisitDay2 == 0 {
-		c.VisitDay2 = 25
+		c.VisitDay2 = DefaultVisitDay2
 	}
 	if c.EscalateDay == 0 {
-		c.EscalateDay = 28
+		c.EscalateDay = DefaultEscalateDay
 	}
 	if c.AttendanceDay == 0 {
-		c.AttendanceDay = 20
+		c.AttendanceDay = DefaultAttendanceDay
 	}
 	if c.MinDays == 0 {
-		c.MinDays = 20
+		c.MinDays = DefaultMinDays
 	}
 	if c.DueDays == nil {
 		c.DueDays = []int{7, 3, 1, 0}

@@ -79,10 +79,10 @@ type Writer struct {
 func (w *Writer) init() {
 	w.once.Do(func() {
 		if w.Passive <= 0 {
-			w.Passive = 2500 * time.Millisecond
+			w.Passive = DefaultPassive
 		}
 		if w.FollowUpWait <= 0 {
-			w.FollowUpWait = 20 * time.Second
+			w.FollowUpWait = DefaultFollowUpWait
 		}
 		if w.Evidence <= 0 {
 			w.Evidence = 3
@@ -101,6 +101,13 @@ func (w *Writer) Close() {
 	w.close()
 	w.bg.Wait()
 }
+
+// Defaults of the Writer: how long a reply waits for the model, and how
+// long a late answer may take to become a follow-up.
+const (
+	DefaultPassive      = 2500 * time.Millisecond
+	DefaultFollowUpWait = 20 * time.Second
+)
 
 // SystemPrompt instructs the model. The question is quoted as data
 // between markers; the passages are the only allowed source.

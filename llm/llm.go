@@ -37,13 +37,16 @@ type Client struct {
 	opts Options
 }
 
+// DefaultMaxTokens bounds a reply unless Options say otherwise.
+const DefaultMaxTokens = 400
+
 // New returns a client for opts.
 func New(opts Options) (*Client, error) {
 	if opts.Model == "" {
 		return nil, errors.New("llm: no model configured")
 	}
 	if opts.MaxTokens <= 0 {
-		opts.MaxTokens = 400
+		opts.MaxTokens = DefaultMaxTokens
 	}
 	if opts.Temperature == 0 {
 		opts.Temperature = 0.2

@@ -53,10 +53,9 @@ type Deliverer struct {
 	Store DeliveryStore
 	Queue string
 	// Channels are tried in order for each message: the first that
-	// applies sends it (see ErrNotApplicable). Default: a TemplateChannel
-	// (when Templates is set and Sender can) then a CustomChannel on Sender.
+	// applies sends it (see ErrNotApplicable). A message no channel
+	// applies to is recorded as failed (no channel reaches the person).
 	Channels []Channel
-	Sender   Sender
 	Workers  int           // default 2
 	Lease    time.Duration // default 1 min; bounds one send
 	Poll     time.Duration // wait when the queue is empty; default 1 s
@@ -66,13 +65,6 @@ type Deliverer struct {
 	// wecom, custom) to its own messages per second, on top of Rate:
 	// WeChat's and WeCom's quotas are separate.
 	ChannelRates map[string]float64
-	// Templates maps a message kind to a template id: those kinds go as
-	// template messages when the Sender can (TemplateSender), the rest as
-	// customer-service messages.
-	Templates map[string]string
-	// TemplateFields names the template's fields for the message's parts
-	// (title, content, time); default thing1, thing2, time3.
-	TemplateFields map[string]string
 	// Backoff is the wait before attempt n+1; default 30 s × 2^(n−1), at most 30 min.
 	Backoff func(attempt int) time.Duration
 	Now     func() time.Time
@@ -124,12 +116,6 @@ func (d *Deliverer) defaults() {
 		d.chLimits = map[string]*limiter{}
 		for name, r := range d.ChannelRates {
 			d.chLimits[name] = newLimiter(r)
-		}
-		if d.Channels == nil {
-			if ts, ok := d.Sender.(TemplateSender); ok && len(d.Templates) > 0 {
-				d.Channels = append(d.Channels, &TemplateChannel{API: ts, Templates: d.Templates, Fields: d.TemplateFields, Now: d.Now, Loc: d.Loc})
-			}
-			d.Channels = append(d.Channels, &CustomChannel{API: d.Sender})
 		}
 	})
 }

@@ -95,8 +95,9 @@ func TestDelivererOutcomes(t *testing.T) {
 	// k-done was sent by a worker that died before acking
 	handlers.PutDelivery(ctx, st, handlers.Delivery{Key: "k-done", Status: "sent", At: time.Now()})
 
-	d := &Deliverer{Store: st, Queue: "out", Sender: s, Workers: 3, Poll: 10 * time.Millisecond,
-		Templates: map[string]string{"visit": "TPL-VISIT"}, Backoff: func(int) time.Duration { return 0 }}
+	d := &Deliverer{Store: st, Queue: "out", Workers: 3, Poll: 10 * time.Millisecond,
+		Channels: []Channel{&TemplateChannel{API: s, Templates: map[string]string{"visit": "TPL-VISIT"}}, &CustomChannel{API: s}},
+		Backoff:  func(int) time.Duration { return 0 }}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { d.Run(runCtx); close(done) }()

@@ -133,7 +133,7 @@ func TestDeliveryAcrossARedisOutage(t *testing.T) {
 		}
 	}
 	sender := &countingSender{seen: map[string]int{}}
-	d := &Deliverer{Store: viaProxy, Queue: "out", Sender: sender, Workers: 4, Lease: 3 * time.Second, Poll: 20 * time.Millisecond,
+	d := &Deliverer{Store: viaProxy, Queue: "out", Channels: []Channel{&CustomChannel{API: sender}}, Workers: 4, Lease: 3 * time.Second, Poll: 20 * time.Millisecond,
 		Backoff: func(int) time.Duration { return 10 * time.Millisecond }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -225,10 +225,10 @@ func cmdDeliverWorker(ctx context.Context, args []string, _ io.Reader, stdout, s
 		return 1
 	}
 	defer st.Close()
-	configureSDK(Config{WeChatAPIBase: *apiBase})
+	configureSDK(Config{WeChatSettings: WeChatSettings{WeChatAPIBase: *apiBase}})
 	api := &bot.API{Base: *apiBase, HTTP: &http.Client{Timeout: 5 * time.Second},
 		Tokens: bot.NewStableTokens("wxbench", "secret", &bot.TokenCache{Store: st})}
-	d := &scheduler.Deliverer{Store: st, Queue: *queue, Sender: api, Workers: 16, Rate: *rate, Lease: 3 * time.Second,
+	d := &scheduler.Deliverer{Store: st, Queue: *queue, Channels: []scheduler.Channel{&scheduler.CustomChannel{API: api}}, Workers: 16, Rate: *rate, Lease: 3 * time.Second,
 		Poll: 20 * time.Millisecond, Backoff: func(int) time.Duration { return 50 * time.Millisecond },
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	// 16 senders; stop when none has found work for 3 s

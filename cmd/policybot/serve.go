@@ -17,7 +17,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"policybot/bot"
-	"policybot/console"
 	"policybot/handlers"
 	"policybot/scheduler"
 )
@@ -112,15 +111,6 @@ func newServer(cfg Config, stderr io.Writer) (*server, error) {
 	w.logReady()
 	return &server{cfg: cfg, log: w.log, store: w.st, webhook: w.webhook, ln: w.ln, metrics: w.metricsSrv, mln: w.mln, kb: w.kb, sched: w.sched,
 		bank: w.bank, deliver: w.deliverer(), writer: w.writer, counts: w.counts, http: w.httpServer()}, nil
-}
-
-// consoleLimits are the console's limits from the configuration
-// (Validate has checked the proxies).
-func consoleLimits(cfg Config) console.Limits {
-	proxies, _ := console.ParseProxies(cfg.TrustedProxies)
-	return console.Limits{FormBytes: cfg.ConsoleFormBytes, UploadBytes: cfg.ConsoleUploadBytes,
-		PerAddress: cfg.LoginPerAddress, PerAccountAddress: cfg.LoginPerAccountAddress, PerAccount: cfg.LoginPerAccount,
-		Window: time.Duration(cfg.LoginWindow), TrustedProxies: proxies}
 }
 
 // run serves until ctx ends, then shuts down gracefully: finish requests,

@@ -285,7 +285,7 @@ func (w *wiring) console() *console.Console {
 			return nil
 		},
 		Queue: handlers.DailyQueue, Logger: w.log, InviteTTL: time.Duration(w.cfg.InviteTTL), Notices: w.notices, ReachByPhone: w.staff.ReachByPhone, Counts: w.counts,
-		Limits: consoleLimits(w.cfg)}
+		Limits: w.cfg.ConsoleSettings.Limits()}
 	if ids, err := w.st.ListRecords(context.Background(), console.KindAdmin, "", 1); err == nil && len(ids) == 0 {
 		var b [4]byte
 		rand.Read(b[:])

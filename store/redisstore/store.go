@@ -62,15 +62,22 @@ type Store struct {
 
 var _ handlers.Store = (*Store)(nil)
 
+// DefaultTimeout bounds every Redis operation unless Options say otherwise;
+// DefaultPrefix starts every key.
+const (
+	DefaultTimeout = time.Second
+	DefaultPrefix  = "policybot:"
+)
+
 // Open builds the client. It does not wait for Redis: an unreachable
 // server makes operations fail fast with handlers.ErrUnavailable until it
 // comes back (call Ping to check at start).
 func Open(opts Options) (*Store, error) {
 	if opts.Prefix == "" {
-		opts.Prefix = "policybot:"
+		opts.Prefix = DefaultPrefix
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = time.Second
+		opts.Timeout = DefaultTimeout
 	}
 	if opts.DoneRetention <= 0 {
 		opts.DoneRetention = 7 * 24 * time.Hour
