@@ -57,6 +57,13 @@ const (
 // ErrWeakPassword: at least 10 characters.
 var ErrWeakPassword = errors.New("password: at least 10 characters")
 
+// HasAccount reports whether any console account exists (none: the
+// first is created on the setup page).
+func HasAccount(ctx context.Context, rec handlers.Records) (bool, error) {
+	ids, err := rec.ListRecords(ctx, KindAdmin, "", 1)
+	return len(ids) > 0, err
+}
+
 // CreateUser adds (or replaces) a console user.
 func CreateUser(ctx context.Context, rec handlers.Records, u User, password string) error {
 	if len([]rune(password)) < 10 {

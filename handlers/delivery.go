@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -61,6 +62,27 @@ func PutDelivery(ctx context.Context, rec Records, d Delivery) error {
 // GetDelivery returns a delivery record, or ErrNotFound.
 func GetDelivery(ctx context.Context, rec Records, key string) (Delivery, error) {
 	return getJSON[Delivery](ctx, rec, KindDelivery, key)
+}
+
+// Deliveries are the last n delivery records with a status (sent,
+// delivered, failed, dead), newest first; a record that cannot be read is
+// left out.
+func Deliveries(ctx context.Context, rec Records, status string, n int) ([]Delivery, error) {
+	ids, err := rec.LookupRecords(ctx, KindDelivery, "status", status)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) > n {
+		ids = ids[len(ids)-n:]
+	}
+	var out []Delivery
+	for _, id := range ids {
+		if d, err := GetDelivery(ctx, rec, id); err == nil {
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
+	return out, nil
 }
 
 // MarkNotFollowing records that openid no longer follows the account

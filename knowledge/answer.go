@@ -2,8 +2,6 @@ package knowledge
 
 import (
 	"math"
-	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -250,116 +248,6 @@ func (b *Base) idealScore(q *query) float64 {
 // 能兼任村支书吗) without refusing answerable ones; 0.5 and 1 refuse more of
 // those.
 const predicateWeight = 0.3
-
-// phraseWeight is how much the share of the question's three-character
-// runs found verbatim adds to a passage's rerank score: 工作手册 as typed
-// beats 工作 … 手册 apart. Measured over the check sets, 0.1 helps and 0.2
-// and 0.3 help the same.
-var phraseWeight = 0.2
-
-// rerankPool is how many passages BM25 hands to the reranker.
-var rerankPool = 30
-
-// rerankCovWeight is how much a passage's coverage of the question counts
-// against its BM25 score (relative to the best) when passages are reranked.
-var rerankCovWeight = 0.5
-
-// retrieve returns the rerankPool best passages for q in rerank order
-// (scores are rerank scores) and the best BM25 score among them, which
-// measures how strong the match is.
-func (b *Base) retrieve(q *query) (hits []hit, top float64) {
-	hits = b.ix.search(q.terms, rerankPool)
-	if b.qvec != nil {
-		hits = b.fuse(hits)
-	}
-	if len(hits) == 0 {
-		return nil, 0
-	}
-	for _, h := range hits {
-		top = max(top, h.score)
-	}
-	return b.rerank(q, hits, top), top
-}
-
-// rerank orders BM25 hits by a mix of their score relative to the best and
-// the share of the question's content their text covers; the returned
-// scores are that mix.
-func (b *Base) rerank(q *query, hits []hit, top float64) []hit {
-	out := make([]hit, len(hits))
-	for i, h := range hits {
-		p := b.passages[h.doc]
-		rel := 0.0
-		if top > 0 {
-			rel = h.score / top
-		}
-		out[i] = hit{doc: h.doc, score: (1-rerankCovWeight)*rel + rerankCovWeight*q.passageCoverage(p) + phraseWeight*q.phraseCoverage(p.normEvidence)}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
-	return out
-}
-
-// reOrdinal matches a sentence that opens an item of an ordinal list:
-// 一是…, or an item of an article or notice, (一)… / （一）….
-var reOrdinal = regexp.MustCompile(`^\s*[“"]?(?:([一二三四五六七八九十])是|[(（]([一二三四五六七八九十]{1,3})[)）])`)
-
-// ordinalRun returns the sentences from p's "一是" (or "(一)") to the last
-// item of the run that follows (二是, 三是, … in order), read on into the
-// next passages under the same heading, or nil when there is no run of two
-// items or more. A lead sentence just before the first item ("…包括：")
-// opens the run.
-func (b *Base) ordinalRun(p *Passage) []candidate {
-	var run []candidate
-	lastItem, next := -1, 1
-	lead := ""
-	for q := p; q != nil; q = b.nextInSection(q) {
-		for i, sent := range q.Sentences {
-			if next > 1 && sent == lead {
-				continue // a long article's lead, repeated in its next part
-			}
-			m := reOrdinal.FindStringSubmatch(sent)
-			if m != nil {
-				num := m[1] + m[2]
-				switch n, _ := chineseNumber(num); {
-				case n == 1 && next == 1:
-					next = 2
-					if i > 0 && strings.HasSuffix(strings.TrimSpace(q.Sentences[i-1]), "：") {
-						lead = q.Sentences[i-1]
-						run = append(run, candidate{p: q, i: i - 1})
-					}
-				case next > 1 && n == next:
-					next++
-				default:
-					m = nil
-				}
-			}
-			if next == 1 {
-				continue // the run has not started
-			}
-			run = append(run, candidate{p: q, i: i})
-			if m != nil {
-				lastItem = len(run) - 1
-			}
-		}
-		if q != p && lastItem < len(run)-1 {
-			break // this passage added no item
-		}
-	}
-	if next < 3 {
-		return nil
-	}
-	return run[:lastItem+1]
-}
-
-// nextInSection is the passage after p when it has the same heading path.
-func (b *Base) nextInSection(p *Passage) *Passage {
-	if p.ID+1 >= len(b.passages) {
-		return nil
-	}
-	if n := b.passages[p.ID+1]; n.Doc == p.Doc && slices.Equal(n.Path, p.Path) {
-		return n
-	}
-	return nil
-}
 
 // quotedText is what an answer from chosen shows: the sentences and the
 // sections they cite.

@@ -337,19 +337,11 @@ func cmdDeliveries(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	fmt.Fprintln(tw, "状态\t时间\t类型\t渠道\t次数\t幂等键\t原因")
 	n := 0
 	for _, status := range statuses {
-		ids, err := st.LookupRecords(ctx, handlers.KindDelivery, "status", status)
+		ds, err := handlers.Deliveries(ctx, st, status, *limit)
 		if err != nil {
-			fmt.Fprintln(stderr, "policybot:", err)
-			return 1
+			return c.fail(err)
 		}
-		if len(ids) > *limit {
-			ids = ids[len(ids)-*limit:]
-		}
-		for _, id := range ids {
-			d, err := handlers.GetDelivery(ctx, st, id)
-			if err != nil {
-				continue
-			}
+		for _, d := range ds {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.Status, d.At.In(handlers.ChinaTime()).Format("01-02 15:04"), d.Kind, d.Channel, d.Attempts, d.Key, d.Reason)
 			n++
 		}

@@ -286,7 +286,7 @@ func (w *wiring) console() *console.Console {
 		},
 		Queue: handlers.DailyQueue, Logger: w.log, InviteTTL: time.Duration(w.cfg.InviteTTL), Notices: w.notices, ReachByPhone: w.staff.ReachByPhone, Counts: w.counts,
 		Limits: w.cfg.ConsoleSettings.Limits()}
-	if ids, err := w.st.ListRecords(context.Background(), console.KindAdmin, "", 1); err == nil && len(ids) == 0 {
+	if has, err := console.HasAccount(context.Background(), w.st); err == nil && !has {
 		var b [4]byte
 		rand.Read(b[:])
 		admin.SetupCode = fmt.Sprintf("%08d", binary.BigEndian.Uint32(b[:])%100000000)
