@@ -36,47 +36,6 @@ func (b *Base) evidence(hits []hit) []Evidence {
 // evidence: Arabic or Chinese numerals, with decimals.
 var reFigure = regexp.MustCompile(`\d+(?:\.\d+)?|[零一二两三四五六七八九十百千万亿]+`)
 
-// chineseDigits values the numerals of reFigure.
-var chineseDigits = map[rune]int{'零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
-var chineseUnits = map[rune]int{'十': 10, '百': 100, '千': 1000, '万': 10000, '亿': 100000000}
-
-// chineseValue reads 二十, 一百二十五, 两万 (and a bare run of digits
-// such as 二〇二六 is read digit by digit); ok is false for text that is
-// a word, not a number (一些, 十分 are words whose figure the caller keeps
-// only when a unit follows; see figures).
-func chineseValue(s string) (int, bool) {
-	total, section, digit := 0, 0, -1
-	for _, r := range s {
-		if d, ok := chineseDigits[r]; ok {
-			if digit >= 0 { // 二〇二六-style digit run
-				digit = digit*10 + d
-				continue
-			}
-			digit = d
-			continue
-		}
-		u, ok := chineseUnits[r]
-		if !ok {
-			return 0, false
-		}
-		if digit < 0 {
-			digit = 1 // 十 = 10
-		}
-		if u >= 10000 {
-			section = (section + digit) * u
-			total += section
-			section, digit = 0, -1
-			continue
-		}
-		section += digit * u
-		digit = -1
-	}
-	if digit > 0 {
-		section += digit
-	}
-	return total + section, true
-}
-
 // figures lists the figures in text, as canonical decimal strings:
 // "20", "2000", "0.5". A lone 一 or 两 (a word as often as a number) is
 // left out unless a unit follows it.
@@ -96,7 +55,7 @@ func figures(text string) []string {
 				continue
 			}
 		}
-		if v, ok := chineseValue(s); ok {
+		if v, ok := chineseNumber(s); ok {
 			out = append(out, strconv.Itoa(v))
 		}
 	}

@@ -279,45 +279,6 @@ func arabicAmounts(s string) string {
 	return reDigitsKuai.ReplaceAllString(s, "${1}元")
 }
 
-// chineseNumber reads a Chinese numeral: 二十 = 20, 三百五十 = 350,
-// 两千五 = 2500 (a trailing digit counts in the next lower place), 一万二 =
-// 12000.
-func chineseNumber(s string) (int, bool) {
-	digits := map[rune]int{'零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
-	places := map[rune]int{'十': 10, '百': 100, '千': 1000}
-	total, section, num, last := 0, 0, -1, 0
-	for _, r := range s {
-		if d, ok := digits[r]; ok {
-			num = d
-			continue
-		}
-		if p, ok := places[r]; ok {
-			if num < 0 {
-				num = 1 // 十 = 10
-			}
-			section += num * p
-			num, last = -1, p
-			continue
-		}
-		if r == '万' {
-			if num > 0 {
-				section += num
-			}
-			total += section * 10000
-			section, num, last = 0, -1, 10000
-			continue
-		}
-		return 0, false
-	}
-	if num > 0 {
-		if last >= 10 {
-			num *= last / 10 // 两千五: the 五 is 500
-		}
-		section += num
-	}
-	return total + section, total+section > 0
-}
-
 // particles are stop characters that never start or end a content word.
 var particles = map[rune]bool{'的': true, '了': true, '吗': true, '呢': true, '吧': true, '啊': true, '呀': true, '嘛': true, '哦': true, '么': true, '哈': true, '啦': true, '嗯': true, '我': true, '你': true, '他': true, '她': true, '俺': true, '咱': true, '咋': true, '啥': true, '谁': true, '哪': true}
 
