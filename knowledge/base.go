@@ -20,8 +20,9 @@ var embedded embed.FS
 // Options configure Load.
 type Options struct {
 	// Dirs are extra folders of knowledge: documents (.txt, .md, .docx, each
-	// with an optional NAME.meta.json beside it), FAQ files (*.faq.json) and
-	// synonym lists (*synonyms.txt).
+	// with an optional NAME.meta.json beside it), FAQ files (*.faq.json),
+	// synonym lists (*synonyms.txt) and vocabulary (*stopwords.txt,
+	// *cues.txt, *units.txt: see knowledge/vocab).
 	Dirs []string
 	// NoDefault leaves out the embedded corpus.
 	NoDefault bool
@@ -52,6 +53,8 @@ type Base struct {
 	passages []*Passage
 	ix       *index
 	syn      synonyms
+	vocab    *vocab      // stop words, cues, units: embedded, extended by *stopwords.txt, *cues.txt, *units.txt
+	vocabExt []vocabFile // the extensions found while loading
 	typo     *typoModel
 	faq      []*faqEntry
 	minConf  float64
@@ -108,6 +111,13 @@ func Load(opts Options) (*Base, []Problem, error) {
 		return nil, problems, errors.New("knowledge: no documents loaded")
 	}
 	b.syn.addCountedKinds()
+	v, err := withExtensions(b.vocabExt)
+	if err != nil {
+		// a broken extension is reported; the embedded vocabulary serves
+		problems = append(problems, Problem{File: "vocabulary", Err: err})
+		v = defaultVocab
+	}
+	b.vocab = v
 	b.finish()
 	return b, problems, nil
 }
@@ -164,12 +174,15 @@ func (b *Base) loadFS(fsys fs.FS, label string) []Problem {
 				continue
 			}
 			for _, f := range list {
-				e := &faqEntry{FAQ: f}
-				for _, v := range f.Questions {
-					e.variants = append(e.variants, contentBigrams(v))
-				}
-				b.faq = append(b.faq, e)
+				b.faq = append(b.faq, &faqEntry{FAQ: f}) // variants read in finish, with the vocabulary
 			}
+		case isVocabFile(lower):
+			data, err := read(name)
+			if err != nil {
+				fail(err)
+				continue
+			}
+			b.vocabExt = append(b.vocabExt, vocabFile{name: name, text: string(data)})
 		case strings.HasSuffix(lower, "synonyms.txt"):
 			data, err := read(name)
 			if err != nil {
@@ -228,7 +241,7 @@ func (b *Base) finish() {
 			p.sentFacts = make([]facts, len(p.Sentences))
 			for i, s := range p.Sentences {
 				p.normSentences[i] = Normalize(s)
-				p.sentFacts[i] = factsOf(stripArticleNumber(s))
+				p.sentFacts[i] = b.vocab.factsOf(stripArticleNumber(s))
 			}
 			p.Role = roleOf(p)
 			p.normContext = Normalize(strings.Join(p.Path, "。") + "。" + d.Title)
@@ -247,6 +260,10 @@ func (b *Base) finish() {
 	b.typo = newTypoModel(b.ix)
 	// FAQ entries name a file; fill the title from it when left out.
 	for _, e := range b.faq {
+		e.variants = e.variants[:0]
+		for _, v := range e.Questions {
+			e.variants = append(e.variants, b.vocab.contentBigrams(v))
+		}
 		if e.Title == "" {
 			for _, d := range b.docs {
 				if d.File == e.File {

@@ -45,7 +45,7 @@ func parseFAQ(name string, data []byte) ([]FAQ, error) {
 
 // contentBigrams is the set of bigrams of a question with stop words taken
 // out: what two phrasings of one question share.
-func contentBigrams(q string) map[string]bool {
+func (v *vocab) contentBigrams(q string) map[string]bool {
 	out := map[string]bool{}
 	rs := []rune(Normalize(q))
 	var cur []rune
@@ -61,7 +61,7 @@ func contentBigrams(q string) map[string]bool {
 	for i := 0; i < len(rs); {
 		stop := 0
 		for l := min(4, len(rs)-i); l >= 1; l-- {
-			if stopWords[string(rs[i:i+l])] {
+			if v.stop[string(rs[i:i+l])] {
 				stop = l
 				break
 			}
@@ -97,7 +97,7 @@ func dice(a, b map[string]bool) float64 {
 
 // matchFAQ returns the entry whose variant is most like q, if alike enough.
 func (b *Base) matchFAQ(q string) (*faqEntry, float64) {
-	cb := contentBigrams(q)
+	cb := b.vocab.contentBigrams(q)
 	var best *faqEntry
 	bestSim := 0.0
 	for _, e := range b.faq {

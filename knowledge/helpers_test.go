@@ -87,3 +87,20 @@ func zipOf(files map[string]string) []byte {
 	zw.Close()
 	return buf.Bytes()
 }
+
+// wantOf, factsOf, unitOrder and stopWords read with the embedded
+// vocabulary, for tests; the want comes back without its vocabulary so
+// tests can compare it with a literal (its methods fall back to the
+// default).
+func wantOf(q string) want {
+	w := defaultVocab.wantOf(q)
+	w.v = nil
+	return w
+}
+
+func factsOf(text string) facts { return defaultVocab.factsOf(text) }
+
+var (
+	unitOrder = defaultVocab.unitOrder
+	stopWords = defaultVocab.stop
+)

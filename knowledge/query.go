@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Weights of the terms a question contributes to retrieval.
@@ -14,26 +15,6 @@ const (
 	weightSynonym = 0.6 // a synonym group member the user did not type
 	weightTypo    = 0.9 // a homophone correction
 )
-
-// stopWords are the function words of colloquial questions: they say how a
-// person asks, not what about, so they neither search nor count as content.
-// Longest match wins, and synonym members are matched first, so 在村 keeps
-// its 在.
-var stopWords = func() map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(`
-请问 请 问一下 一下 想问 问问 我想 我们 我家 我们村 俺家 俺们 俺 我 你们 你 他们 他 她 咱们 咱 人家
-的 了 吗 呢 吧 啊 呀 嘛 哦 么 哈 啦 嗯 没有 没 有 是 不是 是不是 是否 能不能 能否 可不可以 可以 能 会 要 得
-有没有 有无 会不会 要不要 该不该 需不需要 怎么样 怎么办 怎么 怎样 如何 咋办 咋弄 咋 啥 什么 哪些 哪个 哪里 哪儿
-哪 谁 多少 几 多久 多长时间 还 就 都 也 又 到底 究竟 听说 听 讲 说 这个 那个 这种 那种 这样 那样 这回 这次 这 那
-一个 给 让 被 把 和 跟 与 或 还是 上面 现在 今年 一共 总共 具体 主要 一般 按规定 规定 的话 行不行 行吗 对不对
-该 应该 需要 想 知道 告诉 一下子 么样 些 什么时候 啥时候 时候 几号 从 到啥 啥程度 这样行不行
-到啥程度 什么程度 到什么程度 多大程度 最晚 最迟 搞 弄
-咋回事 怎么回事 啥意思 什么意思 是啥 指啥 指的是`) {
-		m[w] = true
-	}
-	return m
-}()
 
 // query is an analysed question.
 type query struct {
@@ -50,8 +31,19 @@ type query struct {
 // analyse turns a question into retrieval terms and content units.
 func (b *Base) analyse(question string) *query {
 	q := &query{norm: Normalize(question), terms: map[string]float64{}}
-	q.want = wantOf(q.norm)
-	content := b.joinSplitWords(questionPhrase.ReplaceAllString(typoQuestionWords.Replace(q.norm), " "))
+	q.want = b.vocab.wantOf(q.norm)
+	content := questionPhrase.ReplaceAllString(typoQuestionWords.Replace(q.norm), " ")
+	if q.want.kind == wantNumber && q.want.unit != "" && !q.want.soft {
+		// 多少公斤, 几个工作日: the unit asked for shapes the answer (50千克
+		// answers it); it is not a word the passage must contain
+		content = q.want.v.numberUnit.ReplaceAllStringFunc(content, func(m string) string {
+			if strings.HasSuffix(m, q.want.unit) && utf8.RuneCountInString(q.want.unit) > 1 {
+				return " "
+			}
+			return m
+		})
+	}
+	content = b.joinSplitWords(content)
 	add := func(t string, w float64) {
 		if w > q.terms[t] {
 			q.terms[t] = w
@@ -83,7 +75,7 @@ func (b *Base) analyse(question string) *query {
 				// weighs what the typed word would weigh as characters; a
 				// question word (多久 → 每月) searches but is not content
 				u.weight = float64(l)
-				if stopWords[w] {
+				if b.vocab.stop[w] {
 					u.weight = 0
 				}
 				q.units = append(q.units, u)
@@ -102,7 +94,7 @@ func (b *Base) analyse(question string) *query {
 			continue
 		}
 		for l := min(4, len(rs)-i); l >= 1; l-- {
-			if !stopWords[string(rs[i:i+l])] {
+			if !b.vocab.stop[string(rs[i:i+l])] {
 				continue
 			}
 			// A lone stop character inside a word the documents use (就 in
@@ -285,10 +277,10 @@ var particles = map[rune]bool{'的': true, '了': true, '吗': true, '呢': true
 // partOfKnownWord reports whether rs[i] forms, with a neighbour that is
 // not itself a stop character, a bigram that occurs in the knowledge base.
 func (b *Base) partOfKnownWord(rs []rune, i int) bool {
-	if i > 0 && !stopWords[string(rs[i-1])] && b.ix.df(string(rs[i-1:i+1])) > 0 {
+	if i > 0 && !b.vocab.stop[string(rs[i-1])] && b.ix.df(string(rs[i-1:i+1])) > 0 {
 		return true
 	}
-	if i+1 < len(rs) && !stopWords[string(rs[i+1])] && b.ix.df(string(rs[i:i+2])) > 0 {
+	if i+1 < len(rs) && !b.vocab.stop[string(rs[i+1])] && b.ix.df(string(rs[i:i+2])) > 0 {
 		return true
 	}
 	return false

@@ -35,56 +35,34 @@ type want struct {
 	// soft: the unit was read from the noun counted (多少帮扶干部 → 人), so
 	// it ranks sentences but any figure answers ("4.9万建档立卡贫困人口")
 	soft bool
+	// v is the vocabulary the question was read with (nil: the default)
+	v *vocab
+}
+
+// vocab is the vocabulary w was read with.
+func (w want) vocab() *vocab {
+	if w.v != nil {
+		return w.v
+	}
+	return defaultVocab
 }
 
 var (
-	reWantPhone  = regexp.MustCompile(`电话|热线|号码`)
-	reWantDate   = regexp.MustCompile(`几号|哪天|哪一天|哪几天|什么时候|啥时候|何时|几月|哪几个月|哪个月|截止|截至|期限|时限|哪年|年底前|之前|以前|到哪天|到哪一天|到哪个月|到哪年`)
-	reWantNumber = regexp.MustCompile(`多少|几|百分之|比例|标准是|多大|多高|多宽|多重|多远`)
-	// the unit right after 多少/几, or 钱 anywhere after 多少
-	reNumberUnit = regexp.MustCompile(`(?:多少|几)(钱|天|户|人|个|名|家|头|倍|年|次|本|岁|亩|元|块|项|条|类|样|种|所|村|万)`)
 	reHasDigits5 = regexp.MustCompile(`\d{5,}`)
 	reHasDate    = regexp.MustCompile(`\d{1,2}·\d{1,2}|\d{1,4}\s*[年月日号]|[一二三四五六七八九十]+月|月底|年底|月中|上旬|中旬|下旬|\d+[-—~至到]\d+`)
 	numeral      = `(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)`
 )
-
-// unitAliases lists what satisfies a unit asked for: 几块 means 元, 几个
-// is answered by 个 or any counted noun, 几类 by a list.
-var unitAliases = map[string]string{
-	// as documents write them: 3个工作日 answers 几天, 十六周岁 answers 几岁
-	"钱": "元|万元|亿元|块", "块": "元|块", "元": "元", "天": "天|日|个工作日|工作日", "户": "户", "人": "人|名", "名": "名|人",
-	"个": "个|名|户|家|所|村|项", "家": "家|户", "头": "头", "倍": "倍", "年": "年|周年", "次": "次",
-	"本": "本", "岁": "岁|周岁", "亩": "亩",
-	// sizes asked with 多大面积, 多远, 多高, 多重
-	"面积": "平方米|平米|平方公里|亩|公顷", "距离": "公里|千米|米|里", "长度": "米|公里", "重量": "斤|公斤|千克|吨", "项": "项|条", "条": "条|项", "所": "所", "村": "个|村",
-}
-
-var unitRes = func() map[string]*regexp.Regexp {
-	m := map[string]*regexp.Regexp{}
-	for u, alts := range unitAliases {
-		m[u] = regexp.MustCompile(numeral + `\s*(?:` + alts + `)`)
-	}
-	// 几年 asks for a number of years; "2019年" is a date, not an answer
-	m["年"] = regexp.MustCompile(`(?:^|[^\d])` + yearsNumeral + `\s*年`)
-	// 几次 is not answered by 一次性 ("at once")
-	m["次"] = regexp.MustCompile(numeral + `\s*次(?:[^性]|$)`)
-	return m
-}()
 
 // yearsNumeral is a count of years: one or two digits, or Chinese numerals.
 const yearsNumeral = `(?:\d{1,2}|[一二两三四五六七八九十]+)`
 
 var reAnyNumber = regexp.MustCompile(`\d|[一二两三四五六七八九十百千万]+[个户人名天倍元万次项条类家头本岁年所村周]`)
 
-// reWantWho marks questions that ask who or which body: they want a name,
-// whatever figures they mention on the way.
-var reWantWho = regexp.MustCompile(`谁|哪个部门|哪个单位|什么部门|哪一级|哪级|哪些人|哪个人|什么人|由哪`)
-
 // wantOf reads what a question asks for. When it has several cues ("我们村
 // 重新识别出来几户…该谁上门") the last one wins: people put the ask at the end.
-func wantOf(q string) want {
+func (v *vocab) wantOf(q string) want {
 	q = typoQuestionWords.Replace(q)
-	best, at := want{}, -1
+	best, at := want{v: v}, -1
 	consider := func(re *regexp.Regexp, w want) {
 		for _, loc := range re.FindAllStringIndex(q, -1) {
 			if loc[0] > at {
@@ -92,25 +70,25 @@ func wantOf(q string) want {
 			}
 		}
 	}
-	if reWantPhone.MatchString(q) {
-		return want{kind: wantPhone} // 电话多少: the 多少 asks for the number
+	if v.cues["phone"].MatchString(q) {
+		return want{kind: wantPhone, v: v} // 电话多少: the 多少 asks for the number
 	}
-	consider(reWantWho, want{kind: wantWho})
+	consider(v.cues["who"], want{kind: wantWho, v: v})
 	// a date cue wins a tie with a list cue at the same place (哪几个月)
-	consider(reWantDate, want{kind: wantDate})
-	consider(reWantList, want{kind: wantList})
+	consider(v.cues["date"], want{kind: wantDate, v: v})
+	consider(v.cues["list"], want{kind: wantList, v: v})
 	if best.kind == wantList {
 		if m := reListCount.FindStringSubmatch(q); m != nil {
 			best.count, _ = chineseNumber(m[1])
 		}
 	}
-	consider(reWantHow, want{kind: wantHow})
-	consider(reWantFreq, want{kind: wantFreq})
-	for _, loc := range reWantNumber.FindAllStringIndex(q, -1) {
+	consider(v.cues["how"], want{kind: wantHow, v: v})
+	consider(v.cues["freq"], want{kind: wantFreq, v: v})
+	for _, loc := range v.cues["number"].FindAllStringIndex(q, -1) {
 		if loc[0] <= at {
 			continue
 		}
-		w := want{kind: wantNumber}
+		w := want{kind: wantNumber, v: v}
 		rest := q[loc[0]:]
 		if strings.HasSuffix(q[:loc[0]], "哪") {
 			continue // 哪几个, 哪几个月: which ones or when, not how many
@@ -119,10 +97,10 @@ func wantOf(q string) want {
 			if dim == "" {
 				continue // 多大 with no measure named (多大年纪) is not a figure asked for
 			}
-			best, at = want{kind: wantNumber, unit: dim}, loc[0]
+			best, at = want{kind: wantNumber, unit: dim, v: v}, loc[0]
 			continue
 		}
-		if m := reNumberUnit.FindStringSubmatch(rest); m != nil && strings.Index(rest, m[0]) == 0 {
+		if m := v.numberUnit.FindStringSubmatch(rest); m != nil && strings.Index(rest, m[0]) == 0 {
 			w.unit = m[1]
 			if w.unit == "类" || w.unit == "种" || w.unit == "样" || (w.unit == "块" && !strings.Contains(rest, "钱")) {
 				continue // 几类/几种/那几块 ask which ones, not how many
@@ -132,10 +110,10 @@ func wantOf(q string) want {
 			}
 		} else if strings.HasPrefix(rest, "几") {
 			continue // a bare 几 (走那几步) asks which ones
-		} else if strings.HasPrefix(rest, "多少") && (reMoneyNoun.MatchString(lastRunes(q[:loc[0]], 10)) || reMoneyNoun.MatchString(firstRunes(rest[len("多少"):], 3)) || reMoneyVerb.MatchString(q[:loc[0]])) {
+		} else if strings.HasPrefix(rest, "多少") && (v.cues["money"].MatchString(lastRunes(q[:loc[0]], 10)) || v.cues["money"].MatchString(firstRunes(rest[len("多少"):], 3)) || reMoneyVerb.MatchString(q[:loc[0]])) {
 			w.unit = "钱" // 工资多少, 补贴标准一个月多少, 多少奖励: an amount of money
 		} else if strings.HasPrefix(rest, "多少") {
-			w.unit = countedNoun(firstRunes(rest[len("多少"):], 6)) // 多少帮扶干部: people
+			w.unit = v.countedNoun(firstRunes(rest[len("多少"):], 6)) // 多少帮扶干部: people
 			w.soft = w.unit != ""
 		}
 		best, at = w, loc[0]
@@ -145,17 +123,15 @@ func wantOf(q string) want {
 
 // countedNoun is the unit that counts what follows 多少: 户 for households,
 // 人 for people (干部, 党员, 劳动力), "" when it names neither.
-func countedNoun(after string) string {
+func (v *vocab) countedNoun(after string) string {
 	switch {
 	case strings.Contains(after, "户"):
 		return "户"
-	case rePeopleNoun.MatchString(after):
+	case v.cues["people"].MatchString(after):
 		return "人"
 	}
 	return ""
 }
-
-var rePeopleNoun = regexp.MustCompile(`人|干部|党员|劳力|学生|群众|队员|书记|医生`)
 
 // sizeQuestion reads 多大面积, 多远, 多高, 多重 at the start of rest: the
 // measure whose units answer it ("" for a 多大 that names none), and
@@ -176,9 +152,6 @@ func sizeQuestion(q, rest string) (string, bool) {
 	}
 	return "", false
 }
-
-// reMoneyNoun marks what is counted in money when 多少 follows it.
-var reMoneyNoun = regexp.MustCompile(`工资|工钱|补贴|补助|奖补|奖励|报酬|费|钱|金额|经费|津贴|低保金|养老金|贷|款|收入|赔偿|补偿`)
 
 // firstRunes is the first n runes of s.
 func firstRunes(s string, n int) string {
@@ -201,18 +174,9 @@ func lastRunes(s string, n int) string {
 	return string(rs)
 }
 
-// reWantFreq marks questions that ask how often or how long.
-var reWantFreq = regexp.MustCompile(`多久|多长时间|隔多长|多少天一次|几天一次`)
-
 // reFrequency matches a frequency or a span: 每月, 一月一调度, 月走访, 半月,
 // 每季度, 半年一讲评, 30天, 三天.
 var reFrequency = regexp.MustCompile(`[月季周旬]\s*(?:走访|调度|通报|督查|考核|讲评|巡查|例会)|季度|每[个]?(?:天|日|周|星期|旬|月|季|季度|年|半年)|[一每]月一|[一每]季一|[一每]周一|半月|半年|全年一|定期|\d+\s*(?:天|日|个月|周|年)|[一二两三四五六七八九十]+(?:天|个月|周)`)
-
-// reWantHow marks questions that ask how to handle something.
-var reWantHow = regexp.MustCompile(`怎么办|咋办|咋处理|怎么处理|如何处理|怎么弄|咋弄|怎么申请|咋申请|如何申请|怎么做|咋做|怎样处理`)
-
-// reWantList marks questions that ask for the members of a set.
-var reWantList = regexp.MustCompile(`哪些|哪几|哪[一二三四五六七八九十两]+[类种样个项条块]|有哪|包括什么|包括啥|包括哪`)
 
 // reDutyLine matches the line that names who is responsible for a task.
 var reDutyLine = regexp.MustCompile(`^\s*[(（]?\s*(?:责任单位|责任领导|责\s*任\s*人|牵头单位)\s*[:：]`)
@@ -307,7 +271,7 @@ func (w want) prefers(text string) bool {
 		return !reDutyLine.MatchString(text) && enumerates(text)
 	}
 	if w.kind == wantNumber && w.soft {
-		return unitRes[w.unit].MatchString(text)
+		return w.vocab().unitRes[w.unit].MatchString(text)
 	}
 	return w.kind != wantAny && w.satisfiedBy(text)
 }
@@ -341,8 +305,9 @@ func (w want) prefersFacts(f facts) bool {
 		return f.date
 	case wantNumber:
 		if w.unit != "" {
-			i := sort.SearchStrings(unitOrder, w.unit)
-			if i < len(unitOrder) && unitOrder[i] == w.unit {
+			order := w.vocab().unitOrder
+			i := sort.SearchStrings(order, w.unit)
+			if i < len(order) && order[i] == w.unit {
 				return f.units&(1<<i) != 0
 			}
 		}
@@ -365,7 +330,7 @@ func (w want) satisfiedBy(text string) bool {
 	case wantList:
 		return enumerates(text)
 	case wantNumber:
-		if re, ok := unitRes[w.unit]; ok && !w.soft {
+		if re, ok := w.vocab().unitRes[w.unit]; ok && !w.soft {
 			return re.MatchString(text)
 		}
 		return reAnyNumber.MatchString(text)
