@@ -222,7 +222,7 @@ func (b *Base) answer(question string) Answer {
 	}
 	ans := Answer{Score: conf, Answered: true, Features: f, Choices: b.choicesFrom(hits), Evidence: b.evidence(hits)}
 	note := ""
-	if best.p.Role == RoleProblem || statesFault(best.p.Sentences[best.i]) {
+	if best.p.Role == RoleProblem || best.p.sentFacts[best.i].fault {
 		note = textProblemNote
 	}
 	ans.Sources, ans.Text = b.compose(chosen, q.want.kind == wantHow, note)

@@ -57,6 +57,7 @@ type Base struct {
 	vocabExt []vocabFile // the extensions found while loading
 	typo     *typoModel
 	faq      []*faqEntry
+	faqIx    faqIndex
 	minConf  float64
 	cache    *answerCache
 	files    map[string]string // source file name → its text as loaded
@@ -111,6 +112,7 @@ func Load(opts Options) (*Base, []Problem, error) {
 		return nil, problems, errors.New("knowledge: no documents loaded")
 	}
 	b.syn.addCountedKinds()
+	b.syn.freeze()
 	v, err := withExtensions(b.vocabExt)
 	if err != nil {
 		// a broken extension is reported; the embedded vocabulary serves
@@ -235,13 +237,16 @@ func (b *Base) loadFS(fsys fs.FS, label string) []Problem {
 func (b *Base) finish() {
 	b.passages = b.passages[:0]
 	for _, d := range b.docs {
+		d.citation = d.makeCitation()
 		for _, p := range d.Passages {
+			p.cite = d.citation + sectionSuffix(p.Section())
 			p.ID = len(b.passages)
 			p.normSentences = make([]string, len(p.Sentences))
 			p.sentFacts = make([]facts, len(p.Sentences))
 			for i, s := range p.Sentences {
 				p.normSentences[i] = Normalize(s)
 				p.sentFacts[i] = b.vocab.factsOf(stripArticleNumber(s))
+				p.sentFacts[i].fault = statesFault(s)
 			}
 			p.Role = roleOf(p)
 			p.normContext = Normalize(strings.Join(p.Path, "。") + "。" + d.Title)
@@ -273,6 +278,7 @@ func (b *Base) finish() {
 			}
 		}
 	}
+	b.faqIx = newFAQIndex(b.faq)
 }
 
 // TextSize is the bytes of document text loaded (see MaxTotalText).
@@ -303,7 +309,7 @@ func (b *Base) Cite(file, quote string) (string, bool) {
 		}
 		for _, p := range d.Passages {
 			if strings.Contains(p.Text, quote) || strings.Contains(Normalize(p.Text), nq) {
-				return p.Doc.Citation() + sectionSuffix(p.Section()), true
+				return p.cite, true
 			}
 		}
 	}

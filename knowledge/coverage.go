@@ -4,6 +4,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Coverage: how much of a question's content a passage or a sentence
@@ -261,7 +262,7 @@ func (q *query) passageCoverage(p *Passage) float64 {
 
 // termWeight gives bigrams full weight and single atoms less.
 func termWeight(t string) float64 {
-	if len([]rune(t)) >= 2 && isHan([]rune(t)[0]) {
+	if r, _ := utf8.DecodeRuneInString(t); isHan(r) && utf8.RuneCountInString(t) >= 2 {
 		return weightBigram
 	}
 	return weightUnigram

@@ -40,10 +40,18 @@ type Document struct {
 	Date     string
 	Region   string
 	Passages []*Passage
+	citation string // Citation, computed once the base is built
 }
 
 // Citation renders the source as users see it: 《title》(文号, date).
 func (d *Document) Citation() string {
+	if d.citation != "" {
+		return d.citation
+	}
+	return d.makeCitation()
+}
+
+func (d *Document) makeCitation() string {
 	var extra []string
 	if d.Number != "" {
 		extra = append(extra, d.Number)

@@ -13,6 +13,7 @@ type facts struct {
 	phone, date, anyNumber, enumeration, actor bool
 	items                                      int    // enumerationItems
 	dutyLine                                   bool   // "(责任单位:…)": who does it
+	fault                                      bool   // states a fault found (statesFault)
 	units                                      uint64 // bit i: the vocabulary's unitOrder[i] satisfied
 }
 

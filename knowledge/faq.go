@@ -3,6 +3,7 @@ package knowledge
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -82,29 +83,50 @@ func (v *vocab) contentBigrams(q string) map[string]bool {
 	return out
 }
 
-func dice(a, b map[string]bool) float64 {
-	if len(a)+len(b) == 0 {
-		return 0
-	}
-	n := 0
-	for k := range a {
-		if b[k] {
-			n++
-		}
-	}
-	return 2 * float64(n) / float64(len(a)+len(b))
+
+// faqIndex finds the FAQ variants that share a bigram with a question,
+// so a question is compared with those alone.
+type faqIndex struct {
+	byBigram map[string][]int32 // bigram → variants holding it, ascending
+	entry    []*faqEntry        // variant → its entry
+	size     []int              // variant → its number of bigrams
 }
 
-// matchFAQ returns the entry whose variant is most like q, if alike enough.
+func newFAQIndex(entries []*faqEntry) faqIndex {
+	x := faqIndex{byBigram: map[string][]int32{}}
+	for _, e := range entries {
+		for _, v := range e.variants {
+			id := int32(len(x.entry))
+			x.entry = append(x.entry, e)
+			x.size = append(x.size, len(v))
+			for g := range v {
+				x.byBigram[g] = append(x.byBigram[g], id)
+			}
+		}
+	}
+	return x
+}
+
+// matchFAQ returns the entry whose variant is most like q (Dice over
+// content bigrams; the first listed wins a tie), if alike enough.
 func (b *Base) matchFAQ(q string) (*faqEntry, float64) {
 	cb := b.vocab.contentBigrams(q)
 	var best *faqEntry
 	bestSim := 0.0
-	for _, e := range b.faq {
-		for _, v := range e.variants {
-			if s := dice(cb, v); s > bestSim {
-				best, bestSim = e, s
-			}
+	shared := map[int32]int{}
+	for g := range cb {
+		for _, id := range b.faqIx.byBigram[g] {
+			shared[id]++
+		}
+	}
+	ids := make([]int32, 0, len(shared))
+	for id := range shared {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if s := 2 * float64(shared[id]) / float64(len(cb)+b.faqIx.size[id]); s > bestSim {
+			best, bestSim = b.faqIx.entry[id], s
 		}
 	}
 	if bestSim < faqMinSimilarity {

@@ -27,7 +27,7 @@ func (b *Base) evidence(hits []hit) []Evidence {
 	for _, h := range hits[:min(len(hits), maxEvidence)] {
 		p := b.passages[h.doc]
 		out = append(out, Evidence{File: p.Doc.File, Title: p.Doc.Title, Section: p.Section(),
-			Citation: p.Doc.Citation() + sectionSuffix(p.Section()), Text: p.Text})
+			Citation: p.cite, Text: p.Text})
 	}
 	return out
 }

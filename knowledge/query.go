@@ -52,6 +52,12 @@ func (b *Base) analyse(question string) *query {
 	// Pass 1: cut the question into content segments, protecting synonym
 	// members and dropping stop words (longest match first).
 	rs := []rune(content)
+	// byte offsets of the runes: words are cut from content without copying
+	off := make([]int, 0, len(rs)+1)
+	for i := range content {
+		off = append(off, i)
+	}
+	off = append(off, len(content))
 	var segs []string
 	var cur strings.Builder
 	endSeg := func() {
@@ -62,15 +68,16 @@ func (b *Base) analyse(question string) *query {
 	}
 	for i := 0; i < len(rs); {
 		matched := false
-		for l := min(b.syn.longest, len(rs)-i); l >= 2; l-- {
-			w := string(rs[i : i+l])
-			if len(b.syn.byWord[w]) > 0 {
-				alts := b.syn.alternatives(w)
-				u := unit{forms: append([]string{w}, alts...)}
-				for _, a := range alts {
-					for t := range termCounts(a) {
-						add(t, weightSynonym*termWeight(t))
-					}
+		longest := min(b.syn.longest, len(rs)-i)
+		if longest >= 2 && !b.syn.starts2[content[off[i]:off[i+2]]] {
+			longest = 0 // no member starts here
+		}
+		for l := longest; l >= 2; l-- {
+			w := content[off[i]:off[i+l]]
+			if e, ok := b.syn.expand[w]; ok {
+				u := unit{forms: append([]string{w}, e.alts...)}
+				for t, tw := range e.terms {
+					add(t, tw)
 				}
 				// weighs what the typed word would weigh as characters; a
 				// question word (多久 → 每月) searches but is not content
@@ -94,7 +101,7 @@ func (b *Base) analyse(question string) *query {
 			continue
 		}
 		for l := min(4, len(rs)-i); l >= 1; l-- {
-			if !b.vocab.stop[string(rs[i:i+l])] {
+			if !b.vocab.stop[content[off[i]:off[i+l]]] {
 				continue
 			}
 			// A lone stop character inside a word the documents use (就 in

@@ -50,7 +50,7 @@ func (b *Base) compose(chosen []candidate, whole bool, note string) ([]Source, s
 		}
 		used += n
 		bodies = append(bodies, text)
-		cites = append(cites, p.Doc.Citation()+sectionSuffix(p.Section()))
+		cites = append(cites, p.cite)
 		sources = append(sources, Source{File: p.Doc.File, Title: p.Doc.Title, Section: p.Section(), Quote: text})
 	}
 	if len(bodies) > 0 {

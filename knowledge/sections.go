@@ -23,6 +23,7 @@ type Passage struct {
 	normSentences []string // Normalize of each sentence, filled by Base.finish
 	normContext   string   // Normalize of the heading path and document title
 	normEvidence  string   // Normalize of text, path and title: what must cover a question
+	cite          string   // the source line answers cite it with: 《title》(文号) › section
 	sentFacts     []facts  // facts of each sentence
 	// termMasks lists, by term id, which sentences (bit i) contain each
 	// index term, and ctxBit when the heading path or title does; nil when

@@ -13,6 +13,37 @@ type synonyms struct {
 	groups  [][]string       // normalised members
 	byWord  map[string][]int // member → group indexes
 	longest int              // longest member in runes
+	// set by freeze, once every group is in: what a member expands to, and
+	// the first two characters of every member (most positions of a
+	// question start none)
+	expand  map[string]synExpansion
+	starts2 map[string]bool
+}
+
+// synExpansion is what a typed synonym member adds to a question: its
+// alternatives and the retrieval terms they bring, each at its weight.
+type synExpansion struct {
+	alts  []string
+	terms map[string]float64
+}
+
+// freeze computes every member's expansion; the groups must not change
+// after it (a Base is immutable).
+func (s *synonyms) freeze() {
+	s.expand = make(map[string]synExpansion, len(s.byWord))
+	s.starts2 = map[string]bool{}
+	for w := range s.byWord {
+		e := synExpansion{alts: s.alternatives(w), terms: map[string]float64{}}
+		for _, a := range e.alts {
+			for t := range termCounts(a) {
+				e.terms[t] = max(e.terms[t], weightSynonym*termWeight(t))
+			}
+		}
+		s.expand[w] = e
+		if rs := []rune(w); len(rs) >= 2 {
+			s.starts2[string(rs[:2])] = true
+		}
+	}
 }
 
 // parseSynonyms reads one group per line, members separated by white space;

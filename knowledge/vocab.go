@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // The vocabulary of questions, kept as data (knowledge/vocab/*.txt,
@@ -39,8 +40,9 @@ func isVocabFile(lower string) bool {
 
 // vocab is a compiled vocabulary. It is immutable once built.
 type vocab struct {
-	stop map[string]bool
-	cues map[string]*regexp.Regexp // by section
+	stop     map[string]bool
+	cues     map[string]cueMatcher // by section
+	cueWords map[string][]string   // the words of each section, in order
 	// units maps the unit a question asks for to the words that answer it
 	units   map[string][]string
 	unitRes map[string]*regexp.Regexp
@@ -108,7 +110,7 @@ func vocabLines(text string, each func(n int, line string) error) error {
 
 // newVocab compiles files in order; later files add to earlier ones.
 func newVocab(files []vocabFile) (*vocab, error) {
-	v := &vocab{stop: map[string]bool{}, cues: map[string]*regexp.Regexp{}, units: map[string][]string{}}
+	v := &vocab{stop: map[string]bool{}, cues: map[string]cueMatcher{}, units: map[string][]string{}}
 	cues := map[string][]string{}
 	for _, f := range files {
 		lower := strings.ToLower(f.name)
@@ -169,8 +171,9 @@ func newVocab(files []vocabFile) (*vocab, error) {
 		if len(cues[s]) == 0 {
 			return nil, fmt.Errorf("cues: section [%s] is empty", s)
 		}
-		v.cues[s] = regexp.MustCompile(strings.Join(cues[s], "|"))
+		v.cues[s] = newCueMatcher(cues[s])
 	}
+	v.cueWords = cues
 	if err := v.compileUnits(); err != nil {
 		return nil, err
 	}
@@ -251,6 +254,61 @@ func quoteAll(ss []string) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
 		out[i] = regexp.QuoteMeta(s)
+	}
+	return out
+}
+
+// cueMatcher finds cue words in a question, as a regular expression of
+// the words joined by | would (leftmost match first, then the first word
+// listed that matches there).
+type cueMatcher interface {
+	MatchString(s string) bool
+	FindAllStringIndex(s string, n int) [][]int
+}
+
+// newCueMatcher is a literal matcher when every cue is a plain word (most
+// are: a question is read against a dozen such lists, so this is on every
+// question's path), else the regular expression.
+func newCueMatcher(cues []string) cueMatcher {
+	for _, c := range cues {
+		if regexp.QuoteMeta(c) != c {
+			return regexp.MustCompile(strings.Join(cues, "|"))
+		}
+	}
+	return literalCues(cues)
+}
+
+// literalCues are plain cue words, in the order listed.
+type literalCues []string
+
+func (l literalCues) at(s string, i int) int {
+	for _, c := range l {
+		if strings.HasPrefix(s[i:], c) {
+			return len(c)
+		}
+	}
+	return 0
+}
+
+func (l literalCues) MatchString(s string) bool {
+	for _, c := range l {
+		if strings.Contains(s, c) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l literalCues) FindAllStringIndex(s string, n int) [][]int {
+	var out [][]int
+	for i := 0; i < len(s) && (n < 0 || len(out) < n); {
+		if m := l.at(s, i); m > 0 {
+			out = append(out, []int{i, i + m})
+			i += m
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 	}
 	return out
 }

@@ -1,8 +1,11 @@
 package knowledge
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -71,5 +74,46 @@ func TestVocabularyIsExtendedByAKnowledgeFolder(t *testing.T) {
 	}
 	if b.vocab != defaultVocab {
 		t.Error("a broken extension should leave the embedded vocabulary in force")
+	}
+}
+
+// The literal cue matcher finds what the regular expression of the same
+// words finds, on every question of the labelled sets.
+func TestLiteralCuesMatchLikeTheRegexp(t *testing.T) {
+	files, _ := filepath.Glob("testdata/qa-*.jsonl")
+	var questions []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			var it struct{ Q string }
+			if json.Unmarshal([]byte(line), &it) == nil && it.Q != "" {
+				questions = append(questions, Normalize(it.Q))
+			}
+		}
+	}
+	if len(questions) < 300 {
+		t.Fatalf("%d questions", len(questions))
+	}
+	questions = append(questions, "", "到哪天之前以前哪一天", "时候什么时候")
+	for section, words := range defaultVocab.cueWords {
+		m := defaultVocab.cues[section]
+		re := regexp.MustCompile(strings.Join(words, "|"))
+		for _, q := range questions {
+			if got, want := m.FindAllStringIndex(q, -1), re.FindAllStringIndex(q, -1); !reflect.DeepEqual(got, want) {
+				t.Errorf("[%s] %q: matcher %v, regexp %v", section, q, got, want)
+			}
+			if m.MatchString(q) != re.MatchString(q) {
+				t.Errorf("[%s] %q: MatchString differs", section, q)
+			}
+		}
+	}
+	if _, ok := defaultVocab.cues["date"].(literalCues); !ok {
+		t.Error("the date cues are plain words and should be matched as such")
+	}
+	if _, ok := newCueMatcher([]string{"哪些", "哪[一二三]+[类种]"}).(*regexp.Regexp); !ok {
+		t.Error("a cue list with a pattern must stay a regular expression")
 	}
 }

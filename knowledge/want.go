@@ -63,7 +63,7 @@ var reAnyNumber = regexp.MustCompile(`\d|[一二两三四五六七八九十百�
 func (v *vocab) wantOf(q string) want {
 	q = typoQuestionWords.Replace(q)
 	best, at := want{v: v}, -1
-	consider := func(re *regexp.Regexp, w want) {
+	consider := func(re cueMatcher, w want) {
 		for _, loc := range re.FindAllStringIndex(q, -1) {
 			if loc[0] > at {
 				best, at = w, loc[0]
