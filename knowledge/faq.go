@@ -83,7 +83,6 @@ func (v *vocab) contentBigrams(q string) map[string]bool {
 	return out
 }
 
-
 // faqIndex finds the FAQ variants that share a bigram with a question,
 // so a question is compared with those alone.
 type faqIndex struct {
