@@ -206,7 +206,7 @@ func (b *Base) answer(question string) Answer {
 		Coverage:  cov,
 		Strength:  min(1, top/max(b.idealScore(q), 1e-9)),
 		Predicate: pred,
-		Phrase:    q.phraseCoverage(best.p.normEvidence),
+		Phrase:    q.passagePhraseCoverage(best.p),
 		Typed:     0.5,
 	}
 	if len(hits) > 1 && hits[0].score > 0 {

@@ -57,8 +57,18 @@ func formDF(ix *index, f string) int {
 	return best
 }
 
-// resolveForms fills u.ids for every unit.
+// resolveForms fills u.ids for every unit, and the index ids of the
+// bigrams of every trigram.
 func (q *query) resolveForms(ix *index) {
+	q.trigramIDs = make([][]int32, len(q.trigrams))
+	for k, t := range q.trigrams {
+		rs := []rune(t)
+		a, okA := ix.terms[string(rs[:2])]
+		b, okB := ix.terms[string(rs[1:])]
+		if okA && okB {
+			q.trigramIDs[k] = []int32{a, b}
+		}
+	}
 	for k := range q.units {
 		u := &q.units[k]
 		if idfMix < 1 {
@@ -212,6 +222,25 @@ func (q *query) predicateCoverage(text string) float64 {
 		return 1
 	}
 	return got / all
+}
+
+// passagePhraseCoverage is q.phraseCoverage(p.normEvidence), skipping the
+// substring search where p's term masks show a bigram of the trigram is
+// missing.
+func (q *query) passagePhraseCoverage(p *Passage) float64 {
+	if len(q.trigrams) == 0 {
+		return 0
+	}
+	n := 0
+	for k, t := range q.trigrams {
+		if k < len(q.trigramIDs) && q.trigramIDs[k] != nil && !p.holdsAll(q.trigramIDs[k]) {
+			continue
+		}
+		if strings.Contains(p.normEvidence, t) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(q.trigrams))
 }
 
 // phraseCoverage is the share of q's trigrams that text holds (0 when the

@@ -25,7 +25,8 @@ type query struct {
 	fixes map[string]string // typo repairs made: typed bigram → repaired
 	// trigrams are the three-character runs of the typed content: a
 	// passage that has them has the question's words in its order
-	trigrams []string
+	trigrams   []string
+	trigramIDs [][]int32 // the index ids of each trigram's two bigrams (nil: not both terms)
 }
 
 // analyse turns a question into retrieval terms and content units.

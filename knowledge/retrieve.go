@@ -45,7 +45,7 @@ func (b *Base) rerank(q *query, hits []hit, top float64) []hit {
 		if top > 0 {
 			rel = h.score / top
 		}
-		out[i] = hit{doc: h.doc, score: (1-rerankCovWeight)*rel + rerankCovWeight*q.passageCoverage(p) + phraseWeight*q.phraseCoverage(p.normEvidence)}
+		out[i] = hit{doc: h.doc, score: (1-rerankCovWeight)*rel + rerankCovWeight*q.passageCoverage(p) + phraseWeight*q.passagePhraseCoverage(p)}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out
