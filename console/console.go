@@ -83,6 +83,9 @@ func (c *Console) Handler() http.Handler {
 			}
 			return s
 		},
+		"kind":    func(s string) string { return nameOr(kindNames, s) },
+		"channel": func(s string) string { return nameOr(channelNames, s) },
+		"reason":  reasonText,
 		"status": func(s string) string {
 			if z, ok := statusNames[s]; ok {
 				return z

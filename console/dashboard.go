@@ -97,7 +97,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 			}
 			for _, id := range ids {
 				if rec, err := handlers.GetDelivery(ctx, c.Store, id); err == nil {
-					reasons[shortReason(rec.Reason)]++
+					reasons[reasonText(rec.Reason)]++
 				}
 			}
 		}
@@ -144,20 +144,4 @@ func (c *Console) taskClosed(ctx context.Context, id string) (bool, error) {
 	}
 	var t handlers.StaffTask
 	return t.Closed, json.Unmarshal(b, &t)
-}
-
-func shortReason(s string) string {
-	if i := strings.Index(s, "errcode "); i >= 0 {
-		s = s[i:]
-		if j := strings.IndexByte(s, ':'); j > 0 {
-			s = s[:j]
-		}
-	}
-	if r := []rune(s); len(r) > 40 {
-		s = string(r[:40]) + "…"
-	}
-	if s == "" {
-		s = "（未知）"
-	}
-	return s
 }

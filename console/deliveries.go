@@ -38,6 +38,6 @@ func (c *Console) revive(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, "deliveries.html", "消息发送", c.deliveriesData(ctx), "", "重发失败："+err.Error())
 		return
 	}
-	handlers.Audit(ctx, c.Store, state(r).user.Name, "revive", key, c.now())
-	c.render(w, r, "deliveries.html", "消息发送", c.deliveriesData(ctx), "已放回发送队列："+key, "")
+	handlers.Audit(ctx, c.Store, state(r).user.Name, "revive", "一条多次发送失败的消息", c.now())
+	c.render(w, r, "deliveries.html", "消息发送", c.deliveriesData(ctx), "已放回发送队列，稍后重发", "")
 }

@@ -219,7 +219,7 @@ func (c *Console) faqSave(w http.ResponseWriter, r *http.Request) {
 			}
 			if replace != o.ID {
 				d := faqFormData{FAQ: f, Lines: strings.Join(qs, "\n"), Docs: c.knowledgeData(r).Docs, Clash: &o}
-				c.render(w, r, "faq.html", "FAQ", d, "", "已经有一条 FAQ（"+o.ID+"）回答同样的问题，没有保存。要用这一条替换它，请点下面的「替换原来的」。")
+				c.render(w, r, "faq.html", "FAQ", d, "", "已经有一条 FAQ（「"+firstQuestion(o)+"」）回答同样的问题，没有保存。要用这一条替换它，请点下面的「替换原来的」。")
 				return
 			}
 			if err := c.Knowledge.DeleteFAQ(r.Context(), o.ID); err != nil {
@@ -232,8 +232,8 @@ func (c *Console) faqSave(w http.ResponseWriter, r *http.Request) {
 		fail(err.Error())
 		return
 	}
-	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "faq_save", f.ID+": "+strings.Join(qs, " / "), c.now())
-	c.reloaded(w, r, "FAQ 已保存并生效："+f.ID, " FAQ "+f.ID)
+	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "faq_save", strings.Join(qs, " / "), c.now())
+	c.reloaded(w, r, "FAQ 已保存并生效：「"+firstQuestion(f)+"」", " FAQ「"+firstQuestion(f)+"」")
 }
 
 // sameQuestion reports whether two FAQs share a question (as people type
@@ -253,10 +253,27 @@ func sameQuestion(a, b []string) bool {
 
 func (c *Console) faqDelete(w http.ResponseWriter, r *http.Request) {
 	id := r.FormValue("id")
+	named := id
+	if fs, err := c.Knowledge.FAQs(r.Context()); err == nil {
+		for _, f := range fs {
+			if f.ID == id {
+				named = "「" + firstQuestion(f) + "」"
+			}
+		}
+	}
 	if err := c.Knowledge.DeleteFAQ(r.Context(), id); err != nil {
 		c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", err.Error())
 		return
 	}
-	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "faq_delete", id, c.now())
-	c.reloaded(w, r, "FAQ 已删除："+id, "（删除 FAQ "+id+"）")
+	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "faq_delete", named, c.now())
+	c.reloaded(w, r, "FAQ 已删除："+named, "（删除 FAQ "+named+"）")
+}
+
+// firstQuestion names a FAQ entry as officials know it: by its first
+// question (its id is for the system only).
+func firstQuestion(f knowledge.FAQ) string {
+	if len(f.Questions) == 0 {
+		return f.ID
+	}
+	return f.Questions[0]
 }

@@ -185,7 +185,7 @@ func TestSecondFAQForTheSameQuestion(t *testing.T) {
 		t.Fatalf("first FAQ:\n%.600s", page)
 	}
 	page := save(url.Values{"id": {"b"}, "questions": {"光伏收益怎么分？"}, "answer": {"按村民代表大会决定分。"}})
-	if !strings.Contains(page, "已经有一条 FAQ（a）") || !strings.Contains(page, "替换原来的") {
+	if !strings.Contains(page, "已经有一条 FAQ（「光伏收益怎么分」）") || !strings.Contains(page, "替换原来的") {
 		t.Fatalf("no warning:\n%.800s", page)
 	}
 	if ids, _ := e.store.ListRecords(context.Background(), handlers.KindKBFAQ, "", 0); len(ids) != 1 {

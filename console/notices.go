@@ -90,7 +90,7 @@ func (c *Console) noticeCreate(w http.ResponseWriter, r *http.Request) {
 		c.renderNotices(w, r, "", err.Error())
 		return
 	}
-	handlers.Audit(r.Context(), c.Store, u.Name, "notice_create", n.ID+" → "+n.Audience.Describe(), c.now())
+	handlers.Audit(r.Context(), c.Store, u.Name, "notice_create", "《"+n.Title+"》 → "+n.Audience.Describe(), c.now())
 	http.Redirect(w, r, c.prefix()+"/notices/view?id="+n.ID, http.StatusSeeOther)
 }
 
@@ -137,7 +137,7 @@ func (c *Console) noticeData(r *http.Request, id string) (noticeView, error) {
 		if d, err := handlers.GetDelivery(ctx, c.Store, key); err == nil {
 			v.Outcomes[d.Status]++
 			if d.Reason != "" {
-				v.Reasons[shortReason(d.Reason)]++
+				v.Reasons[reasonText(d.Reason)]++
 			}
 		}
 	}
@@ -178,7 +178,7 @@ func (c *Console) noticeSend(w http.ResponseWriter, r *http.Request) {
 		c.renderNotice(w, r, id, "", err.Error())
 		return
 	}
-	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "notice_send", id+" "+n.Status, c.now())
+	handlers.Audit(r.Context(), c.Store, state(r).user.Name, "notice_send", "《"+n.Title+"》"+nameOr(statusNames, n.Status), c.now())
 	msg := fmt.Sprintf("已发出：%d 人排队发送，%d 人未绑定，%d 人已取消关注，%d 人本月群发次数已用完", n.Report.Queued, n.Report.Unbound, n.Report.NotFollowing, n.Report.OverQuota)
 	if n.Status == handlers.NoticeScheduled {
 		msg = "已定时，将在 " + n.SendAt.In(handlers.ChinaTime()).Format("01-02 15:04") + " 发出"
@@ -189,11 +189,12 @@ func (c *Console) noticeSend(w http.ResponseWriter, r *http.Request) {
 func (c *Console) noticeApprove(w http.ResponseWriter, r *http.Request) {
 	id := r.FormValue("id")
 	u := state(r).user
-	if _, err := c.Notices.Approve(r.Context(), id, u.Name); err != nil {
+	n, err := c.Notices.Approve(r.Context(), id, u.Name)
+	if err != nil {
 		c.renderNotice(w, r, id, "", err.Error())
 		return
 	}
-	handlers.Audit(r.Context(), c.Store, u.Name, "notice_approve", id, c.now())
+	handlers.Audit(r.Context(), c.Store, u.Name, "notice_approve", "《"+n.Title+"》", c.now())
 	c.renderNotice(w, r, id, "已批准，可以发送了", "")
 }
 

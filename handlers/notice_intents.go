@@ -153,7 +153,7 @@ func (s *Notices) ConfirmIntent(reachByPhone bool) Intent {
 			return Response{Text: err.Error(), Answered: true}, nil
 		}
 		s.Store.DeleteSession(ctx, noticeDraftPrefix+m.User)
-		Audit(ctx, s.Store, n.Author, "notice_send", n.ID+" → "+n.Audience.Describe(), s.now())
+		Audit(ctx, s.Store, n.Author, "notice_send", "《"+n.Title+"》 → "+n.Audience.Describe(), s.now())
 		if n.Status == NoticeScheduled {
 			return Response{Text: fmt.Sprintf(TextNoticeWaits, n.SendAt.In(ChinaTime()).Format("01-02 15:04")), Answered: true}, nil
 		}

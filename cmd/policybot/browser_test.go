@@ -82,7 +82,7 @@ func TestBrowserConsoleAndSimulator(t *testing.T) {
 	}
 	workbook, _ := filepath.Abs("../../roster/example.xlsx")
 	question := "村里的光伏电站收益怎么分"
-	var flash, report, faqAnswer, bodyText, uploadError, faqFigure string
+	var flash, report, faqAnswer, bodyText, uploadError, faqFigure, pickBefore, pickAfter, auditText string
 	// what the visit-reminder job does on the 26th (the example roster's
 	// helper has households not visited this month)
 	queueReminders := chromedp.ActionFunc(func(ctx context.Context) error {
@@ -109,7 +109,9 @@ func TestBrowserConsoleAndSimulator(t *testing.T) {
 		shot("console-dashboard"),
 		// import the example workbook
 		chromedp.Navigate(base+"/admin/roster"),
+		chromedp.Text(`.filepick`, &pickBefore),
 		chromedp.SetUploadFiles(`input[name=file]`, []string{workbook}),
+		chromedp.Text(`.filepick-name`, &pickAfter),
 		chromedp.Submit(`input[name=file]`),
 		chromedp.WaitVisible(`.flash`),
 		chromedp.Text(`.flash`, &flash),
@@ -147,6 +149,14 @@ func TestBrowserConsoleAndSimulator(t *testing.T) {
 		chromedp.WaitVisible(`.flash`),
 		chromedp.Text(`.flash`, &faqAnswer),
 		shot("console-knowledge"),
+		// the other pages officials open, for the screenshots
+		chromedp.Navigate(base+"/admin/deliveries"),
+		chromedp.WaitVisible(`main h1`),
+		shot("console-deliveries"),
+		chromedp.Navigate(base+"/admin/audit"),
+		chromedp.WaitVisible(`main h1`),
+		chromedp.Text(`main`, &auditText),
+		shot("console-audit"),
 		// and the bot answers it in the simulator
 		chromedp.Navigate(base+"/simulator?q="+question),
 		chromedp.WaitVisible(`//*[contains(text(),"按村里公示的分配方案")]`, chromedp.BySearch),
@@ -183,6 +193,17 @@ func TestBrowserConsoleAndSimulator(t *testing.T) {
 	}
 	if !strings.Contains(uploadError, "《通知.docx》没有加入知识库：不是 Word 文档") {
 		t.Errorf("upload error %q", uploadError)
+	}
+	// the file field speaks Chinese whatever the browser's language, and
+	// names the file chosen
+	if !strings.Contains(pickBefore, "选择文件") || !strings.Contains(pickBefore, "未选择文件") || pickAfter != filepath.Base(workbook) {
+		t.Errorf("file field: before %q, after choosing %q", pickBefore, pickAfter)
+	}
+	// the audit log reads in Chinese: no action code, no system id
+	for _, code := range []string{"faq_save", "roster_import", "console-"} {
+		if strings.Contains(auditText, code) {
+			t.Errorf("audit page shows %q:\n%s", code, auditText)
+		}
 	}
 	if !strings.Contains(flash, "已导入 example.xlsx：8 人，9 个结对，4 项任务") {
 		t.Errorf("import flash %q", flash)
