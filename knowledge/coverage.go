@@ -233,11 +233,25 @@ func (q *query) passagePhraseCoverage(p *Passage) float64 {
 	}
 	n := 0
 	for k, t := range q.trigrams {
-		if k < len(q.trigramIDs) && q.trigramIDs[k] != nil && !p.holdsAll(q.trigramIDs[k]) {
+		if p.termMasks == nil || k >= len(q.trigramIDs) || q.trigramIDs[k] == nil {
+			if strings.Contains(p.normEvidence, t) {
+				n++
+			}
 			continue
 		}
-		if strings.Contains(p.normEvidence, t) {
+		// a trigram lies in one sentence (or the heading path): one that
+		// holds both its bigrams
+		ids := q.trigramIDs[k]
+		m := p.sentencesWith(ids[0]) & p.sentencesWith(ids[1])
+		if m&ctxBit != 0 && strings.Contains(p.normContext, t) {
 			n++
+			continue
+		}
+		for i := range p.normSentences {
+			if m&(1<<i) != 0 && strings.Contains(p.normSentences[i], t) {
+				n++
+				break
+			}
 		}
 	}
 	return float64(n) / float64(len(q.trigrams))
