@@ -23,6 +23,10 @@ type docRow struct {
 type knowledgeData struct {
 	Docs []docRow
 	FAQs []knowledge.FAQ
+	// Vocab are the vocabulary files added here (*stopwords.txt,
+	// *cues.txt, *units.txt): no passages, but they change how questions
+	// are read.
+	Vocab []string
 }
 
 func (c *Console) knowledgeData(r *http.Request) knowledgeData {
@@ -31,6 +35,9 @@ func (c *Console) knowledgeData(r *http.Request) knowledgeData {
 	if names, err := c.Knowledge.Files(r.Context()); err == nil {
 		for _, n := range names {
 			added[n] = true
+			if knowledge.IsVocabularyFile(n) {
+				d.Vocab = append(d.Vocab, n)
+			}
 		}
 	}
 	for _, doc := range c.KB().Documents() {
@@ -103,6 +110,13 @@ func (c *Console) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	name := path.Base(strings.ReplaceAll(hdr.Filename, "\\", "/"))
 	ctx := r.Context()
+	if knowledge.IsVocabularyFile(name) {
+		// a word list, not a document: checked as the knowledge base will read it
+		if err := knowledge.CheckVocabularyFile(name, data); err != nil {
+			c.render(w, r, "knowledge.html", "知识库", c.knowledgeData(r), "", fmt.Sprintf("词表《%s》没有加入：%v", name, err))
+			return
+		}
+	}
 	// read it now as the knowledge base will: a file that cannot be read,
 	// or would take the base over its limit, is refused with the reason
 	text, err := knowledge.DocumentText(name, data, 0)

@@ -196,3 +196,25 @@ func TestSecondFAQForTheSameQuestion(t *testing.T) {
 		t.Fatalf("after replacing: %v", ids)
 	}
 }
+
+// Issue 13.4: an official teaches the bot a dialect's words from the
+// console; a broken word list is refused with its line, nothing stored.
+func TestVocabularyFileFromTheConsole(t *testing.T) {
+	e := newEnv(t)
+	withKnowledge(t, e)
+	page := uploadDoc(t, e, "坏cues.txt", []byte("[日期]\n啥子时候\n"))
+	if !strings.Contains(page, "词表《坏cues.txt》没有加入") || !strings.Contains(page, "第 1 行") {
+		t.Fatalf("a broken word list was not refused with its line:\n%s", page)
+	}
+	if names, _ := e.console.Knowledge.Files(context.Background()); len(names) != 0 {
+		t.Fatalf("a refused word list was stored: %v", names)
+	}
+	page = uploadDoc(t, e, "方言cues.txt", []byte("[date]\n啥子时候\n"))
+	if !strings.Contains(page, "词表（1 个）") || !strings.Contains(page, "方言cues.txt") {
+		t.Fatalf("the word list is not listed:\n%s", page)
+	}
+	kb := e.console.KB()
+	if a := kb.Answer("低保金啥子时候发"); a.Features.Typed == 0.5 {
+		t.Errorf("啥子时候 is still not read as asking for a date: %+v", a.Features)
+	}
+}

@@ -28,7 +28,22 @@ var cueSections = []string{"phone", "who", "date", "list", "how", "freq", "numbe
 // vocabFile is one vocabulary file: its name (which says its kind) and text.
 type vocabFile struct{ name, text string }
 
-// isVocabFile reports whether a knowledge file name is a vocabulary file.
+// IsVocabularyFile reports whether a knowledge file is vocabulary
+// (*stopwords.txt, *cues.txt, *units.txt) rather than a document.
+func IsVocabularyFile(name string) bool { return isVocabFile(strings.ToLower(name)) }
+
+// CheckVocabularyFile reports what is wrong with a vocabulary file, as
+// Load would find it (the line and what to write instead); nil when it
+// compiles with the embedded vocabulary.
+func CheckVocabularyFile(name string, data []byte) error {
+	if !utf8.Valid(data) {
+		return fmt.Errorf("%s: 词表要存成 UTF-8 编码的文字", name)
+	}
+	_, err := withExtensions([]vocabFile{{name: name, text: string(data)}})
+	return err
+}
+
+// isVocabFile reports whether a lower-case file name is a vocabulary file.
 func isVocabFile(lower string) bool {
 	for _, kind := range []string{"stopwords.txt", "cues.txt", "units.txt"} {
 		if strings.HasSuffix(lower, kind) {
