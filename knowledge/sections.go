@@ -3,7 +3,6 @@ package knowledge
 import (
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
@@ -56,9 +55,17 @@ const ctxBit = uint64(1) << 63
 // sentencesWith returns the bitmask of sentences containing term id.
 func (p *Passage) sentencesWith(id int32) uint64 {
 	tm := p.termMasks
-	i := sort.Search(len(tm), func(i int) bool { return tm[i].id >= id })
-	if i < len(tm) && tm[i].id == id {
-		return tm[i].mask
+	lo, hi := 0, len(tm) // binary search, written out: this is on every question's hot path
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if tm[mid].id < id {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(tm) && tm[lo].id == id {
+		return tm[lo].mask
 	}
 	return 0
 }

@@ -290,39 +290,57 @@ func newCueMatcher(cues []string) cueMatcher {
 			return regexp.MustCompile(strings.Join(cues, "|"))
 		}
 	}
-	return literalCues(cues)
+	return newLiteralCues(cues)
 }
 
-// literalCues are plain cue words, in the order listed.
-type literalCues []string
+// literalCues are plain cue words, in the order listed, indexed by their
+// first character so that each position of a question is tried against
+// the few words that can start there.
+type literalCues struct {
+	words   []string
+	byFirst map[rune][]string // in the order listed
+}
 
-func (l literalCues) at(s string, i int) int {
-	for _, c := range l {
-		if strings.HasPrefix(s[i:], c) {
-			return len(c)
+func newLiteralCues(words []string) *literalCues {
+	l := &literalCues{words: words, byFirst: map[rune][]string{}}
+	for _, w := range words {
+		r, _ := utf8.DecodeRuneInString(w)
+		l.byFirst[r] = append(l.byFirst[r], w)
+	}
+	return l
+}
+
+// at is the length of the first listed word that s holds at i, or 0.
+func (l *literalCues) at(s string, i int) (match, size int) {
+	r, size := utf8.DecodeRuneInString(s[i:])
+	for _, w := range l.byFirst[r] {
+		if strings.HasPrefix(s[i:], w) {
+			return len(w), size
 		}
 	}
-	return 0
+	return 0, size
 }
 
-func (l literalCues) MatchString(s string) bool {
-	for _, c := range l {
-		if strings.Contains(s, c) {
+func (l *literalCues) MatchString(s string) bool {
+	for i := 0; i < len(s); {
+		m, size := l.at(s, i)
+		if m > 0 {
 			return true
 		}
+		i += size
 	}
 	return false
 }
 
-func (l literalCues) FindAllStringIndex(s string, n int) [][]int {
+func (l *literalCues) FindAllStringIndex(s string, n int) [][]int {
 	var out [][]int
 	for i := 0; i < len(s) && (n < 0 || len(out) < n); {
-		if m := l.at(s, i); m > 0 {
+		m, size := l.at(s, i)
+		if m > 0 {
 			out = append(out, []int{i, i + m})
 			i += m
 			continue
 		}
-		_, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 	}
 	return out

@@ -110,7 +110,7 @@ func TestLiteralCuesMatchLikeTheRegexp(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := defaultVocab.cues["date"].(literalCues); !ok {
+	if _, ok := defaultVocab.cues["date"].(*literalCues); !ok {
 		t.Error("the date cues are plain words and should be matched as such")
 	}
 	if _, ok := newCueMatcher([]string{"哪些", "哪[一二三]+[类种]"}).(*regexp.Regexp); !ok {
