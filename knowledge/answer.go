@@ -51,9 +51,9 @@ type Answer struct {
 	// FAQ is the id of the curated entry that answered, if any.
 	FAQ string
 	// Evidence are the passages retrieved for the question, best first (at
-	// most five; for a FAQ answer, the passages it would have been drawn
-	// from): what a model may rewrite the answer from, so the writer never
-	// retrieves again.
+	// most five; none for a FAQ answer, which is sent as curated): what a
+	// model may rewrite the answer from, so the writer never retrieves
+	// again.
 	Evidence []Evidence
 }
 
@@ -106,12 +106,12 @@ func (b *Base) Answer(question string) Answer {
 // answer computes an answer with Answered and Text filled as if every
 // threshold passed; Answer applies the threshold.
 func (b *Base) answer(question string) Answer {
-	q := b.prepare(question)
-	hits, top := b.retrieve(q)
 	if e, sim := b.matchFAQ(question); e != nil {
 		src := Source{File: e.File, Title: e.Title, Section: e.Section, Quote: e.Answer}
-		return Answer{Answered: true, Text: render([]string{e.Answer}, []string{b.citeFAQ(e)}), Sources: []Source{src}, Score: sim, FAQ: e.ID, Evidence: b.evidence(hits)}
+		return Answer{Answered: true, Text: render([]string{e.Answer}, []string{b.citeFAQ(e)}), Sources: []Source{src}, Score: sim, FAQ: e.ID}
 	}
+	q := b.prepare(question)
+	hits, top := b.retrieve(q)
 	if len(hits) == 0 {
 		return Answer{}
 	}
