@@ -216,7 +216,7 @@ func (w *Writer) generate(ctx context.Context, question string, ev []knowledge.E
 	if err != nil {
 		var me *ModelError
 		switch {
-		case errors.As(err, &me) && !me.Retryable && limitReasons[me.Reason]:
+		case errors.Is(err, ErrModelNotCalled) && errors.As(err, &me):
 			return "", me.Reason // a limit of the model's wrapper (llm.Limited)
 		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 			return "", "timeout"
@@ -306,9 +306,10 @@ func (w *Writer) followUp(outcome string) {
 	}
 }
 
-// limitReasons are the reasons a model wrapper gives for a call it did not
-// make; they are reported as fallbacks under the same name.
-var limitReasons = map[string]bool{"breaker_open": true, "rate_user": true, "rate_global": true, "token_budget": true}
+// ErrModelNotCalled is the cause of a call a model's wrapper did not make
+// (a limit applies, llm.Limited); the ModelError around it names the limit,
+// and the writer reports that name as the fallback reason.
+var ErrModelNotCalled = errors.New("model not called: a limit applies")
 
 type userKey struct{}
 

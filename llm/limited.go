@@ -24,18 +24,14 @@ type CallMetrics interface {
 	Call(outcome string, took time.Duration, promptTokens, completionTokens int)
 }
 
-// ErrLimited is the cause of a call Limited did not make; the
-// handlers.ModelError around it says which limit ("breaker_open",
-// "rate_user", "rate_global", "token_budget").
-var ErrLimited = errors.New("model call not made: a limit applies")
-
 // Limited is a handlers.Model with the limits a shared, paid model needs:
 // calls per person per minute (the person from handlers.WithUser) and in
 // all, a daily token budget counted in the store across instances, up to
 // three tries of what may pass (429, 5xx, timeouts) while the context
 // allows, and a breaker that stops calling a model that keeps failing.
 // A call it does not make fails at once with a non-retryable
-// handlers.ModelError whose Reason names the limit.
+// handlers.ModelError around handlers.ErrModelNotCalled whose Reason names
+// the limit: breaker_open, rate_user, rate_global or token_budget.
 type Limited struct {
 	Model handlers.Model
 	// PerUserPerMinute and PerMinute bound calls (defaults 6 and 300).
@@ -89,7 +85,7 @@ func (l *Limited) init() {
 func (l *Limited) Chat(ctx context.Context, system, user string) (handlers.Completion, error) {
 	l.init()
 	if reason := l.admit(ctx, handlers.UserOf(ctx)); reason != "" {
-		return handlers.Completion{}, &handlers.ModelError{Reason: reason, Err: ErrLimited}
+		return handlers.Completion{}, &handlers.ModelError{Reason: reason, Err: handlers.ErrModelNotCalled}
 	}
 	var c handlers.Completion
 	var err error
