@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 )
@@ -30,7 +29,7 @@ func readDocx(data []byte, maxText int) (string, error) {
 		return "", errors.New("不是 Word 文档（里面没有正文）")
 	}
 	if body.UncompressedSize64 > maxDocxXML {
-		return "", fmt.Errorf("%w：Word 正文解压后超过 %d MB", ErrTooMuchText, maxDocxXML>>20)
+		return "", errDocxOver
 	}
 	rc, err := body.Open()
 	if err != nil {
@@ -47,7 +46,7 @@ func readDocx(data []byte, maxText int) (string, error) {
 			break
 		}
 		if lr.N <= 0 {
-			return "", fmt.Errorf("%w：Word 正文解压后超过 %d MB", ErrTooMuchText, maxDocxXML>>20)
+			return "", errDocxOver
 		}
 		if err != nil {
 			return "", errors.New("Word 文档已损坏（正文读不通）")
@@ -68,15 +67,12 @@ func readDocx(data []byte, maxText int) (string, error) {
 				out.WriteString(strings.TrimSpace(para.String()))
 				out.WriteByte('\n')
 				para.Reset()
-				if out.Len() > maxText {
-					return "", fmt.Errorf("%w：超过 %d MB（这是一份文件能有的文字上限）", ErrTooMuchText, maxText>>20)
-				}
 			}
 		case xml.CharData:
 			if inText {
 				para.Write(t)
-				if para.Len() > maxText {
-					return "", fmt.Errorf("%w：超过 %d MB（这是一份文件能有的文字上限）", ErrTooMuchText, maxText>>20)
+				if out.Len()+para.Len() > maxText {
+					return "", errTextOver(maxText) // stop reading: DocumentText would refuse it
 				}
 			}
 		}

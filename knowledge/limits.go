@@ -54,7 +54,7 @@ func DocumentText(name string, data []byte, maxText int) (string, error) {
 		return "", errors.New("只收 .txt、.md 或 .docx 文件")
 	}
 	if len(text) > maxText {
-		return "", fmt.Errorf("%w：超过 %d MB（这是一份文件能有的文字上限）", ErrTooMuchText, maxText>>20)
+		return "", errTextOver(maxText)
 	}
 	if strings.TrimSpace(text) == "" {
 		return "", errors.New("文件里没有文字")
@@ -77,3 +77,11 @@ func decodeText(data []byte) (string, error) {
 	}
 	return string(out), nil
 }
+
+// errTextOver refuses a document whose text is over maxText bytes.
+func errTextOver(maxText int) error {
+	return fmt.Errorf("%w：超过 %d MB（这是一份文件能有的文字上限）", ErrTooMuchText, maxText>>20)
+}
+
+// errDocxOver refuses a .docx whose body unpacks past maxDocxXML.
+var errDocxOver = fmt.Errorf("%w：Word 正文解压后超过 %d MB", ErrTooMuchText, maxDocxXML>>20)

@@ -34,11 +34,11 @@ func (b *Base) analyse(question string) *query {
 	q := &query{norm: Normalize(question), terms: map[string]float64{}}
 	q.want = b.vocab.wantOf(q.norm)
 	content := questionPhrase.ReplaceAllString(typoQuestionWords.Replace(q.norm), " ")
-	if q.want.kind == wantNumber && q.want.unit != "" && !q.want.soft {
-		// 多少公斤, 几个工作日: the unit asked for shapes the answer (50千克
-		// answers it); it is not a word the passage must contain
+	if q.want.kind == wantNumber && !q.want.soft && utf8.RuneCountInString(q.want.unit) > 1 {
+		// 多少公斤: a unit word asked for shapes the answer (50千克 answers
+		// it); it is not a word the passage must contain
 		content = q.want.v.numberUnit.ReplaceAllStringFunc(content, func(m string) string {
-			if strings.HasSuffix(m, q.want.unit) && utf8.RuneCountInString(q.want.unit) > 1 {
+			if strings.HasSuffix(m, q.want.unit) {
 				return " "
 			}
 			return m

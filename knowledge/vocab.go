@@ -297,12 +297,11 @@ func newCueMatcher(cues []string) cueMatcher {
 // first character so that each position of a question is tried against
 // the few words that can start there.
 type literalCues struct {
-	words   []string
 	byFirst map[rune][]string // in the order listed
 }
 
 func newLiteralCues(words []string) *literalCues {
-	l := &literalCues{words: words, byFirst: map[rune][]string{}}
+	l := &literalCues{byFirst: map[rune][]string{}}
 	for _, w := range words {
 		r, _ := utf8.DecodeRuneInString(w)
 		l.byFirst[r] = append(l.byFirst[r], w)
@@ -310,8 +309,9 @@ func newLiteralCues(words []string) *literalCues {
 	return l
 }
 
-// at is the length of the first listed word that s holds at i, or 0.
-func (l *literalCues) at(s string, i int) (match, size int) {
+// at returns the length of the first listed word that s holds at i (0 for
+// none) and the size of the character at i.
+func (l *literalCues) at(s string, i int) (int, int) {
 	r, size := utf8.DecodeRuneInString(s[i:])
 	for _, w := range l.byFirst[r] {
 		if strings.HasPrefix(s[i:], w) {

@@ -20,6 +20,7 @@ import (
 	"policybot/console"
 	"policybot/handlers"
 	"policybot/knowledge"
+	"policybot/llm"
 	"policybot/scheduler"
 	"policybot/store/redisstore"
 )
@@ -35,7 +36,7 @@ type wiring struct {
 
 	st       handlers.Store
 	kb       *handlers.Knowledge
-	embedder handlers.Embedder // nil without embed_model
+	embedder *llm.Embedder // nil without embed_model
 	reg      *prometheus.Registry
 	counts   *handlers.DailyCounts
 	asker    *handlers.Asker
@@ -85,7 +86,7 @@ func (w *wiring) loadKnowledge() error {
 		return err
 	}
 	w.kb = &handlers.Knowledge{Options: knowledgeOptions(w.cfg), Store: handlers.KBStore{Records: w.st, Counters: w.st}, Logger: w.log, Vectors: w.st}
-	if e != nil {
+	if e != nil { // not a typed nil in the interface
 		w.kb.Embedder, w.embedder = e, e
 	}
 	w.kb.Set(first)
@@ -109,10 +110,8 @@ func (w *wiring) answering() error {
 	// unanswered questions go to the store: every instance's meet there
 	w.counts = &handlers.DailyCounts{Counters: w.st, Logger: w.log}
 	w.asker = &handlers.Asker{KB: w.kb.Load, Unanswered: handlers.StoreUnanswered{Records: w.st}, Logger: w.log, Counts: w.counts, Sessions: w.st}
-	if e, ok := w.embedder.(interface {
-		EmbedOne(context.Context, string) ([]float32, error)
-	}); ok {
-		w.asker.Embed, w.asker.EmbedTimeout = e.EmbedOne, time.Duration(w.cfg.EmbedTimeout)
+	if w.embedder != nil {
+		w.asker.Embed, w.asker.EmbedTimeout = w.embedder.EmbedOne, time.Duration(w.cfg.EmbedTimeout)
 		w.log.Info("questions ranked by meaning as well as words", "embed_model", w.cfg.EmbedModel, "base_url", maskURL(w.cfg.EmbedBaseURL), "with_vectors", w.kb.Load().HasVectors())
 	}
 	w.router = handlers.DefaultRouter(w.asker, w.st)
