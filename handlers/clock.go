@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -14,13 +15,16 @@ import (
 const DefaultQuiet = "21:00-07:30"
 
 // ChinaTime is Asia/Shanghai, or a fixed UTC+8 where the zone database
-// is missing.
-func ChinaTime() *time.Location {
+// is missing. The zone is read once: it is on every message's path, and
+// time.LoadLocation reads the zone file from disk on each call.
+func ChinaTime() *time.Location { return chinaTime() }
+
+var chinaTime = sync.OnceValue(func() *time.Location {
 	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
 		return l
 	}
 	return time.FixedZone("CST", 8*3600)
-}
+})
 
 // nowOr is now(), or the real clock when now is nil (the handlers'
 // injected clocks).

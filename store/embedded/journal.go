@@ -157,8 +157,28 @@ func parseJournalLine(line string) (key string, e jentry, del bool, err error) {
 }
 
 func journalLine(op byte, key string, e jentry) []byte {
-	body := fmt.Sprintf("%c %d %s %s", op, e.exp, base64.RawStdEncoding.EncodeToString([]byte(key)), base64.RawStdEncoding.EncodeToString(e.val))
-	return []byte(fmt.Sprintf("%08x %s\n", crc32.ChecksumIEEE([]byte(body)), body))
+	return appendJournalLine(make([]byte, 0, 24+(len(key)+len(e.val))*4/3), op, key, e)
+}
+
+// appendJournalLine appends the line for one operation to dst:
+// "crc32 op expiry base64(key) base64(value)\n", the CRC over what follows it.
+func appendJournalLine(dst []byte, op byte, key string, e jentry) []byte {
+	start := len(dst)
+	dst = append(dst, "00000000 "...)
+	body := len(dst)
+	dst = append(dst, op, ' ')
+	dst = strconv.AppendInt(dst, e.exp, 10)
+	dst = append(dst, ' ')
+	dst = base64.RawStdEncoding.AppendEncode(dst, []byte(key))
+	dst = append(dst, ' ')
+	dst = base64.RawStdEncoding.AppendEncode(dst, e.val)
+	const hexDigits = "0123456789abcdef"
+	sum := crc32.ChecksumIEEE(dst[body:])
+	for i := 7; i >= 0; i-- {
+		dst[start+i] = hexDigits[sum&0xf]
+		sum >>= 4
+	}
+	return append(dst, '\n')
 }
 
 var errClosed = errors.New("embedded store: closed")
@@ -234,17 +254,29 @@ func (j *journal) flusher() {
 // compact rewrites the journal with the live entries only: write a new
 // file, sync it, rename it over the old one, sync the folder.
 func (j *journal) compact() error {
+	// The live entries are copied under the lock and encoded outside it,
+	// so readers and writers do not wait for the encoding. Only the
+	// flusher compacts, so a change made after the copy has its line
+	// written after the rename, to the new file.
+	type kv struct {
+		k string
+		e jentry
+	}
 	j.mu.Lock()
 	now := j.now().UnixMilli()
-	var buf []byte
+	live := make([]kv, 0, len(j.m))
 	for k, e := range j.m {
 		if e.exp <= now {
 			delete(j.m, k)
 			continue
 		}
-		buf = append(buf, journalLine('P', k, e)...)
+		live = append(live, kv{k, e})
 	}
 	j.mu.Unlock()
+	var buf []byte
+	for _, x := range live {
+		buf = appendJournalLine(buf, 'P', x.k, x.e)
+	}
 	tmp := j.path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
