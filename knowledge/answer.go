@@ -233,9 +233,9 @@ func (b *Base) answer(question string) Answer {
 // length holding each once: what Features.Strength is relative to.
 func (b *Base) idealScore(q *query) float64 {
 	var s float64
-	for t, w := range q.terms {
+	for _, t := range sortedTerms(q.terms) {
 		if _, ok := b.ix.terms[t]; ok {
-			s += b.ix.idf(t) * w
+			s += b.ix.idf(t) * q.terms[t]
 		}
 	}
 	return s

@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -93,6 +94,21 @@ type hit struct {
 
 // search scores every passage against weighted query terms and returns the
 // k best, best first.
+// better orders hits: the higher score first, the earlier passage on a tie.
+func better(score float64, doc int, h hit) bool {
+	return score > h.score || score == h.score && doc < h.doc
+}
+
+// sortedTerms returns the keys of q in ascending order.
+func sortedTerms(q map[string]float64) []string {
+	ts := make([]string, 0, len(q))
+	for t := range q {
+		ts = append(ts, t)
+	}
+	slices.Sort(ts)
+	return ts
+}
+
 func (ix *index) search(q map[string]float64, k int) []hit {
 	if ix.n == 0 || len(q) == 0 {
 		return nil
@@ -100,7 +116,10 @@ func (ix *index) search(q map[string]float64, k int) []hit {
 	sp := ix.scratch.Get().(*[]float32)
 	scores := *sp
 	var touched []int32
-	for t, w := range q {
+	// terms in a fixed order: float sums depend on the order, and a
+	// question must get the same answer in every process
+	for _, t := range sortedTerms(q) {
+		w := q[t]
 		id, ok := ix.terms[t]
 		if !ok {
 			continue
@@ -119,10 +138,10 @@ func (ix *index) search(q map[string]float64, k int) []hit {
 	for _, d := range touched {
 		s := float64(scores[d])
 		scores[d] = 0
-		if len(hits) == k && s <= hits[k-1].score {
+		if len(hits) == k && !better(s, int(d), hits[k-1]) {
 			continue
 		}
-		i := sort.Search(len(hits), func(i int) bool { return hits[i].score < s })
+		i := sort.Search(len(hits), func(i int) bool { return better(s, int(d), hits[i]) })
 		hits = append(hits, hit{})
 		copy(hits[i+1:], hits[i:])
 		hits[i] = hit{doc: int(d), score: s}

@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/mozillazg/go-pinyin"
@@ -28,6 +29,17 @@ func newTypoModel(ix *index) *typoModel {
 		for _, s := range snd {
 			tm.bySound[s] = append(tm.bySound[s], t)
 		}
+	}
+	// a fixed order of candidates (the index's terms come in map order):
+	// a repair that ties is the same in every process. The character more
+	// passages use comes first.
+	for _, cs := range tm.bySound {
+		slices.SortFunc(cs, func(a, b string) int {
+			if d := ix.df(b) - ix.df(a); d != 0 {
+				return d
+			}
+			return strings.Compare(a, b)
+		})
 	}
 	return tm
 }

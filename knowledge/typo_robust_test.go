@@ -3,8 +3,10 @@ package knowledge
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -89,5 +91,50 @@ func TestTypoRobustness(t *testing.T) {
 	t.Logf("%d trials: %d hits clean, %d with a typo", trials, clean, typo)
 	if trials < 150 || float64(typo) < 0.91*float64(clean) {
 		t.Errorf("typos cost too much: %d hits clean, %d with a typo (%d trials)", clean, typo, trials)
+	}
+}
+
+// TestSameAnswerInEveryProcess builds the same knowledge base several
+// times (Go randomises map order per map, so each build sees its terms in
+// another order) and asks every labelled question of each: the answers and
+// their scores must not differ. A typo repair that took the first of two
+// equally good characters in map order once answered 要建完 as 要间完 in
+// one process and 要将完 in the next.
+func TestSameAnswerInEveryProcess(t *testing.T) {
+	sets, err := filepath.Glob("testdata/qa-*.jsonl")
+	if err != nil || len(sets) == 0 {
+		t.Fatalf("no labelled sets: %v", err)
+	}
+	var qs []string
+	for _, s := range sets {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var it struct{ Q string }
+			if err := json.Unmarshal([]byte(line), &it); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+			qs = append(qs, it.Q)
+		}
+	}
+	for _, opt := range []Options{{}, {Dirs: []string{"testdata/extra"}}} {
+		var first []string
+		for build := 0; build < 3; build++ {
+			kb, _, err := Load(opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, q := range qs {
+				a := kb.answer(q)
+				got := fmt.Sprintf("%.9f %s %v", a.Score, a.Text, a.Choices)
+				if build == 0 {
+					first = append(first, got)
+				} else if got != first[i] {
+					t.Fatalf("dirs %v, build %d: %q answered differently:\n%s\nthen\n%s", opt.Dirs, build, q, first[i], got)
+				}
+			}
+		}
 	}
 }
