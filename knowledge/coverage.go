@@ -44,15 +44,20 @@ var idfMix = 0.3
 // formDF is how many passages hold f: exact for a term, and for a longer
 // form the smallest count of its bigrams (an upper bound).
 func formDF(ix *index, f string) int {
-	rs := []rune(f)
-	if len(rs) <= 2 {
+	if utf8.RuneCountInString(f) <= 2 {
 		return ix.df(f)
 	}
 	best := -1
-	for i := 0; i+1 < len(rs); i++ {
-		if d := ix.df(string(rs[i : i+2])); best < 0 || d < best {
+	for i := 0; ; {
+		_, w := utf8.DecodeRuneInString(f[i:])
+		if i+w >= len(f) {
+			break
+		}
+		_, w2 := utf8.DecodeRuneInString(f[i+w:])
+		if d := ix.df(f[i : i+w+w2]); best < 0 || d < best {
 			best = d
 		}
+		i += w
 	}
 	return best
 }
@@ -91,8 +96,7 @@ func (q *query) resolveForms(ix *index) {
 			}
 			// only Han characters and bigrams: "17年" must still match
 			// inside "2017年", which the term "2017" would not
-			segs := segments(f)
-			if len(segs) != 1 || len(segs[0]) > 2 || strings.Join(segs[0], "") != f || !allHan(f) {
+			if f == "" || !allHan(f) || utf8.RuneCountInString(f) > 2 {
 				u.ids[i] = formNotTerm
 				if allHan(f) {
 					rs := []rune(f)

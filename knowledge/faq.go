@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // FAQ is one curated entry: question variants mapped to a vetted answer and
@@ -48,21 +49,31 @@ func parseFAQ(name string, data []byte) ([]FAQ, error) {
 // out: what two phrasings of one question share.
 func (v *vocab) contentBigrams(q string) map[string]bool {
 	out := map[string]bool{}
-	rs := []rune(Normalize(q))
-	var cur []rune
-	flush := func() {
-		for i := 0; i+1 < len(cur); i++ {
-			out[string(cur[i:i+2])] = true
-		}
-		if len(cur) == 1 {
-			out[string(cur)] = true
-		}
-		cur = cur[:0]
+	n := Normalize(q)
+	// off[i] is the byte offset of rune i: runs are sliced from n, not
+	// built from runes, so a stop-word lookup allocates nothing
+	off := make([]int, 0, len(n)+1)
+	for i := range n {
+		off = append(off, i)
 	}
-	for i := 0; i < len(rs); {
+	off = append(off, len(n))
+	runes := len(off) - 1
+	start, end := 0, 0 // the current run of content runes: [start, end)
+	flush := func() {
+		switch {
+		case end-start == 1:
+			out[n[off[start]:off[end]]] = true
+		case end-start > 1:
+			for i := start; i+1 < end; i++ {
+				out[n[off[i]:off[i+2]]] = true
+			}
+		}
+		start, end = 0, 0
+	}
+	for i := 0; i < runes; {
 		stop := 0
-		for l := min(4, len(rs)-i); l >= 1; l-- {
-			if v.stop[string(rs[i:i+l])] {
+		for l := min(4, runes-i); l >= 1; l-- {
+			if v.stop[n[off[i]:off[i+l]]] {
 				stop = l
 				break
 			}
@@ -72,8 +83,12 @@ func (v *vocab) contentBigrams(q string) map[string]bool {
 			i += stop
 			continue
 		}
-		if isHan(rs[i]) || isWordRune(rs[i]) {
-			cur = append(cur, rs[i])
+		r, _ := utf8.DecodeRuneInString(n[off[i]:])
+		if isHan(r) || isWordRune(r) {
+			if end == start {
+				start = i
+			}
+			end = i + 1
 		} else {
 			flush()
 		}
