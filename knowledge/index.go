@@ -27,7 +27,7 @@ type index struct {
 	docLen   []float32
 	avgLen   float32
 	n        int
-	scratch  sync.Pool // *[]float32 of length n
+	scratch  sync.Pool // *searchScratch with scores of length n
 	// titles are the normalised document titles, which are not indexed
 	titles []string
 }
@@ -65,7 +65,7 @@ func buildIndex(passages []*Passage) *index {
 		ix.avgLen = float32(total / float64(len(passages)))
 	}
 	n := ix.n
-	ix.scratch.New = func() any { s := make([]float32, n); return &s }
+	ix.scratch.New = func() any { return &searchScratch{scores: make([]float32, n)} }
 	return ix
 }
 
@@ -94,6 +94,13 @@ type hit struct {
 
 // search scores every passage against weighted query terms and returns the
 // k best, best first.
+// searchScratch is one search's working memory, reused: a score per
+// passage (all zero between searches) and the passages scored.
+type searchScratch struct {
+	scores  []float32
+	touched []int32
+}
+
 // better orders hits: the higher score first, the earlier passage on a tie.
 func better(score float64, doc int, h hit) bool {
 	return score > h.score || score == h.score && doc < h.doc
@@ -113,9 +120,8 @@ func (ix *index) search(q map[string]float64, k int) []hit {
 	if ix.n == 0 || len(q) == 0 {
 		return nil
 	}
-	sp := ix.scratch.Get().(*[]float32)
-	scores := *sp
-	var touched []int32
+	sp := ix.scratch.Get().(*searchScratch)
+	scores, touched := sp.scores, sp.touched[:0]
 	// terms in a fixed order: float sums depend on the order, and a
 	// question must get the same answer in every process
 	for _, t := range sortedTerms(q) {
@@ -149,6 +155,7 @@ func (ix *index) search(q map[string]float64, k int) []hit {
 			hits = hits[:k]
 		}
 	}
+	sp.touched = touched
 	ix.scratch.Put(sp)
 	return hits
 }

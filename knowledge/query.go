@@ -31,7 +31,9 @@ type query struct {
 
 // analyse turns a question into retrieval terms and content units.
 func (b *Base) analyse(question string) *query {
-	q := &query{norm: Normalize(question), terms: map[string]float64{}}
+	// sized for a typical question with a synonym or two: growing the
+	// map was the largest allocation of the answer path
+	q := &query{norm: Normalize(question), terms: make(map[string]float64, 32), units: make([]unit, 0, 16)}
 	q.want = b.vocab.wantOf(q.norm)
 	content := questionPhrase.ReplaceAllString(typoQuestionWords.Replace(q.norm), " ")
 	if q.want.kind == wantNumber && !q.want.soft && utf8.RuneCountInString(q.want.unit) > 1 {
@@ -61,6 +63,9 @@ func (b *Base) analyse(question string) *query {
 	off = append(off, len(content))
 	var segs []string
 	var cur strings.Builder
+	// the terms of the synonym members typed: their characters are covered
+	// by the member's unit, not by units of their own
+	covered := map[string]bool{}
 	endSeg := func() {
 		if cur.Len() > 0 {
 			segs = append(segs, cur.String())
@@ -76,7 +81,7 @@ func (b *Base) analyse(question string) *query {
 		for l := longest; l >= 2; l-- {
 			w := content[off[i]:off[i+l]]
 			if e, ok := b.syn.expand[w]; ok {
-				u := unit{forms: append([]string{w}, e.alts...)}
+				u := unit{forms: e.forms}
 				for t, tw := range e.terms {
 					add(t, tw)
 				}
@@ -90,8 +95,9 @@ func (b *Base) analyse(question string) *query {
 				// the user's own word also searches as typed, and stands as a
 				// segment of its own so that no bigram straddles it
 				endSeg()
-				for t := range termCounts(w) {
-					add(t, termWeight(t))
+				for _, o := range e.own {
+					add(o.t, o.w)
+					covered[o.t] = true
 				}
 				i += l
 				matched = true
@@ -136,12 +142,6 @@ func (b *Base) analyse(question string) *query {
 		}
 	}
 	// Pass 2: retrieval terms and units from the content segments.
-	covered := map[string]bool{}
-	for _, u := range q.units {
-		for t := range termCounts(u.forms[0]) {
-			covered[t] = true
-		}
-	}
 	for _, s := range segs {
 		for _, atoms := range segments(s) {
 			fixes := b.typo.correct(b.ix, atoms)

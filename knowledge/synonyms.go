@@ -25,6 +25,16 @@ type synonyms struct {
 type synExpansion struct {
 	alts  []string
 	terms map[string]float64
+	// forms is the member then its alternatives (a unit's forms, shared:
+	// never modified); own is the member's own terms at their weights
+	forms []string
+	own   []weighted
+}
+
+// weighted is a retrieval term and its weight.
+type weighted struct {
+	t string
+	w float64
 }
 
 // freeze computes every member's expansion; the groups must not change
@@ -38,6 +48,10 @@ func (s *synonyms) freeze() {
 			for t := range termCounts(a) {
 				e.terms[t] = max(e.terms[t], weightSynonym*termWeight(t))
 			}
+		}
+		e.forms = append([]string{w}, e.alts...)
+		for t := range termCounts(w) {
+			e.own = append(e.own, weighted{t, termWeight(t)})
 		}
 		s.expand[w] = e
 		if rs := []rune(w); len(rs) >= 2 {
