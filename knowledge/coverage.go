@@ -186,9 +186,6 @@ var reYesNo = regexp.MustCompile(`(?:能不能|可不可以|能否|可以|会不
 // reBareYesNo finds the last words of a yes/no question with no modal.
 var reBareYesNo = regexp.MustCompile(`(.{2,4})(?:吗|么)$`)
 
-// reWhWord finds a question word: a clause that has one is not a yes/no
-// question, whatever modal it uses.
-var reWhWord = regexp.MustCompile(`啥|什么|哪|几|多少|怎么|怎样|谁|咋|如何|多久|何`)
 
 // predicateCoverage is, for a yes/no question, the weighted share of the
 // units typed in its predicate that text covers; 1 for other questions.
@@ -198,7 +195,9 @@ func (q *query) predicateCoverage(text string) float64 {
 		clause = clause[i+1:]
 	}
 	clause = strings.TrimRight(clause, ",。!?;")
-	if reWhWord.MatchString(clause) {
+	// a question word (the vocabulary's [question] cues) asks for
+	// something, whatever modal the clause holds
+	if q.want.vocab().cues["question"].MatchString(clause) {
 		return 1 // 能盖到啥程度, 会咋样: a question word asks, not the modal
 	}
 	var pred string

@@ -22,8 +22,9 @@ var vocabFiles embed.FS
 
 // cueSections are the sections of a cues file, each a kind of answer asked
 // for (and, for money and people, the nouns that make 多少 ask for money or
-// for a number of people).
-var cueSections = []string{"phone", "who", "date", "list", "how", "freq", "number", "money", "people"}
+// for a number of people; question, the interrogatives that make a clause
+// ask for something rather than whether).
+var cueSections = []string{"phone", "who", "date", "list", "how", "freq", "number", "money", "people", "question"}
 
 // vocabFile is one vocabulary file: its name (which says its kind) and text.
 type vocabFile struct{ name, text string }

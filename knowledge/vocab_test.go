@@ -37,7 +37,7 @@ func TestVocabularyIsExtendedByAKnowledgeFolder(t *testing.T) {
 	}
 
 	write("农资units.txt", "# 重量\n公斤 = 公斤 千克 斤\n")
-	write("方言cues.txt", "[date]\n啥子时候 哪个时候\n")
+	write("方言cues.txt", "[date]\n啥子时候 哪个时候\n[question]\n么子\n")
 	write("方言stopwords.txt", "晓得 不晓得\n")
 	after := load()
 	w := after.vocab.wantOf(Normalize(q))
@@ -52,6 +52,15 @@ func TestVocabularyIsExtendedByAKnowledgeFolder(t *testing.T) {
 	}
 	if w := after.vocab.wantOf("化肥啥子时候发"); w.kind != wantDate {
 		t.Errorf("啥子时候 is not read as a date cue: %v", w.kind)
+	}
+	// 么子 (a question word taught by the file: 什么) makes 能… ask for
+	// something, not whether
+	const dialect = "化肥补贴能领么子东西"
+	if got := after.prepare(dialect).predicateCoverage(""); got != 1 {
+		t.Errorf("with [question] 么子, %s is still read as yes/no (%.2f)", dialect, got)
+	}
+	if got := before.prepare(dialect).predicateCoverage(""); got == 1 {
+		t.Error("the test question must read as yes/no before the extension")
 	}
 	if _, ok := after.analyse("不晓得化肥啥子时候发").terms["晓得"]; ok {
 		t.Error("the dialect stop word 晓得 still searches")
