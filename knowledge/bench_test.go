@@ -104,7 +104,7 @@ func scaledBase(tb testing.TB, n int) *Base {
 		sentences = append(sentences, p.Sentences...)
 	}
 	rng := rand.New(rand.NewSource(1))
-	b := &Base{minConf: src.minConf, syn: src.syn, faq: src.faq}
+	b := &Base{minConf: src.minConf, syn: src.syn, faq: src.faq, vocab: src.vocab}
 	for c := 0; c < n; c++ {
 		for _, d := range src.docs {
 			nd := &Document{File: fmt.Sprintf("copy%03d_%s", c, d.File), Title: d.Title, Number: d.Number, Date: d.Date}
@@ -121,4 +121,16 @@ func scaledBase(tb testing.TB, n int) *Base {
 	}
 	b.finish()
 	return b
+}
+
+// TestScaledBaseAnswers keeps the 100× benchmark's corpus builder working
+// (benchmarks do not run in CI): a corpus twice the shipped one answers.
+func TestScaledBaseAnswers(t *testing.T) {
+	kb := scaledBase(t, 2)
+	if len(kb.passages) != 2*len(mustDefault(t).passages) {
+		t.Fatalf("%d passages, want twice the shipped %d", len(kb.passages), len(mustDefault(t).passages))
+	}
+	if a := kb.answer("驻村工作队一个月最少得在村里住多少天"); a.Text == "" || len(a.Sources) == 0 {
+		t.Fatalf("no answer from the scaled corpus: %+v", a)
+	}
 }
