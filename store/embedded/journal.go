@@ -36,8 +36,12 @@ type journal struct {
 	liveSize int64 // bytes of the file right after the last compaction
 	compacts int   // compactions done (tests)
 
-	f        *os.File
-	reqs     chan *jreq
+	f *os.File
+	// pending are the lines not yet handed to the flusher, in the order
+	// of the changes to m: a line is queued under mu, in the same critical
+	// section as its change, so that replay sees what memory saw
+	pending  []*jreq
+	wake     chan struct{} // a signal that pending is not empty
 	done     chan struct{} // closed to stop the flusher
 	stopped  chan struct{} // closed when the flusher has stopped
 	inflight sync.WaitGroup
@@ -59,7 +63,7 @@ type jreq struct {
 var compactAt int64 = 8 << 20
 
 func openJournal(path string, now func() time.Time) (*journal, error) {
-	j := &journal{path: path, now: now, m: make(map[string]jentry), reqs: make(chan *jreq, 4096), done: make(chan struct{}), stopped: make(chan struct{})}
+	j := &journal{path: path, now: now, m: make(map[string]jentry), wake: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
 	if err := j.replay(); err != nil {
 		return nil, err
 	}
@@ -127,14 +131,23 @@ func (j *journal) replay() error {
 
 var errClosed = errors.New("embedded store: closed")
 
-// write queues line for the flusher and waits until it is on disk. The
-// caller has registered in j.inflight while the journal was open, so the
-// flusher is still running.
-func (j *journal) write(line []byte) error {
-	defer j.inflight.Done()
+// queue hands line to the flusher after every line queued before it; the
+// caller holds j.mu, has changed j.m and has registered in j.inflight
+// (begin). It returns the channel that reports the line on disk.
+func (j *journal) queue(line []byte) chan error {
 	r := &jreq{line: line, errc: make(chan error, 1)}
-	j.reqs <- r
-	return <-r.errc
+	j.pending = append(j.pending, r)
+	select {
+	case j.wake <- struct{}{}:
+	default: // a signal is already waiting
+	}
+	return r.errc
+}
+
+// wait waits for a queued line to be on disk (or to fail).
+func (j *journal) wait(errc chan error) error {
+	defer j.inflight.Done()
+	return <-errc
 }
 
 // begin registers a write while the journal is open; the caller holds j.mu.
@@ -150,25 +163,22 @@ func (j *journal) begin() error {
 func (j *journal) flusher() {
 	defer close(j.stopped)
 	var buf []byte
-	var waiting []chan error
+	var batch []*jreq
 	for {
-		var r *jreq
 		select {
-		case r = <-j.reqs:
+		case <-j.wake:
 		case <-j.done:
 			return
 		}
-		buf = append(buf[:0], r.line...)
-		waiting = append(waiting[:0], r.errc)
-	drain:
-		for len(buf) < 1<<20 {
-			select {
-			case r2 := <-j.reqs:
-				buf = append(buf, r2.line...)
-				waiting = append(waiting, r2.errc)
-			default:
-				break drain
-			}
+		j.mu.Lock()
+		batch, j.pending = j.pending, batch[:0]
+		j.mu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		buf = buf[:0]
+		for _, r := range batch {
+			buf = append(buf, r.line...)
 		}
 		_, err := j.f.Write(buf)
 		if err == nil {
@@ -177,9 +187,10 @@ func (j *journal) flusher() {
 		if err != nil {
 			err = fmt.Errorf("embedded store: write %s: %w", j.path, err)
 		}
-		for _, w := range waiting {
-			w <- err
+		for _, r := range batch {
+			r.errc <- err
 		}
+		clear(batch) // the lines can be collected
 		j.mu.Lock()
 		j.size += int64(len(buf))
 		// rewrite when at least half the file is dead: amortised O(1) per
@@ -262,6 +273,7 @@ func (j *journal) compact() error {
 // putIfAbsent stores key unless a live entry exists; true when stored.
 func (j *journal) putIfAbsent(key string, val []byte, ttl time.Duration) (bool, error) {
 	e := jentry{val: val, exp: j.now().Add(ttl).UnixMilli()}
+	line := journalLine('P', key, e) // encoded outside the lock
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
@@ -273,8 +285,9 @@ func (j *journal) putIfAbsent(key string, val []byte, ttl time.Duration) (bool, 
 	}
 	j.m[key] = e
 	j.inflight.Add(1)
+	errc := j.queue(line)
 	j.mu.Unlock()
-	if err := j.write(journalLine('P', key, e)); err != nil {
+	if err := j.wait(errc); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -299,20 +312,23 @@ func (j *journal) incr(key string, delta int64, ttl time.Duration) (int64, error
 	v += delta
 	e.val = []byte(strconv.FormatInt(v, 10))
 	j.m[key] = e
+	errc := j.queue(journalLine('P', key, e))
 	j.mu.Unlock()
-	return v, j.write(journalLine('P', key, e))
+	return v, j.wait(errc)
 }
 
 func (j *journal) put(key string, val []byte, ttl time.Duration) error {
 	e := jentry{val: append([]byte(nil), val...), exp: j.now().Add(ttl).UnixMilli()}
+	line := journalLine('P', key, e) // encoded outside the lock
 	j.mu.Lock()
 	if err := j.begin(); err != nil {
 		j.mu.Unlock()
 		return err
 	}
 	j.m[key] = e
+	errc := j.queue(line)
 	j.mu.Unlock()
-	return j.write(journalLine('P', key, e))
+	return j.wait(errc)
 }
 
 func (j *journal) get(key string) ([]byte, bool, error) {
@@ -341,8 +357,9 @@ func (j *journal) del(key string) error {
 	}
 	delete(j.m, key)
 	j.inflight.Add(1)
+	errc := j.queue(journalLine('D', key, jentry{}))
 	j.mu.Unlock()
-	return j.write(journalLine('D', key, jentry{}))
+	return j.wait(errc)
 }
 
 func (j *journal) close() error {

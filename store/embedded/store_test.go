@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"hash/crc32"
@@ -55,6 +56,51 @@ func TestJournalLineFormat(t *testing.T) {
 		want := fmt.Sprintf("%08x %s\n", crc32.ChecksumIEEE([]byte(body)), body)
 		if got := string(journalLine(c.op, c.key, c.e)); got != want {
 			t.Errorf("journalLine(%q) = %q, want %q", c.key, got, want)
+		}
+	}
+}
+
+// TestConcurrentWritesToOneKeyReplayAsTheyHappened: when several writers
+// change one key at once, the journal must hold their lines in the order
+// the changes were made, so that a restart restores the value the store
+// held, not an older one.
+func TestConcurrentWritesToOneKeyReplayAsTheyHappened(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	for round := 0; round < 20; round++ {
+		s, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for w := 0; w < 32; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 50; i++ {
+					if err := s.PutSession(ctx, "k", []byte(fmt.Sprintf("%d-%d-%d", round, w, i)), time.Hour); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		held, err := s.GetSession(ctx, "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s, err = Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetSession(ctx, "k")
+		s.Close()
+		if err != nil || string(got) != string(held) {
+			t.Fatalf("round %d: after a restart the key holds %q (%v); before it, %q", round, got, err, held)
 		}
 	}
 }
