@@ -233,9 +233,9 @@ func (b *Base) answer(question string) Answer {
 // length holding each once: what Features.Strength is relative to.
 func (b *Base) idealScore(q *query) float64 {
 	var s float64
-	for _, t := range sortedTerms(q.terms) {
-		if _, ok := b.ix.terms[t]; ok {
-			s += b.ix.idf(t) * q.terms[t]
+	for _, tw := range q.ordered {
+		if _, ok := b.ix.terms[tw.t]; ok {
+			s += b.ix.idf(tw.t) * tw.w
 		}
 	}
 	return s

@@ -330,7 +330,7 @@ func TestSentenceCoverageMatchesSubstrings(t *testing.T) {
 	for _, it := range devSet(t) {
 		q := b.analyse(it.Q)
 		q.resolveForms(b.ix)
-		for _, h := range b.ix.search(q.terms, 5) {
+		for _, h := range b.ix.search(q.ordered, 5) {
 			p := b.passages[h.doc]
 			fast := q.sentenceCoverage(p)
 			for i := range p.Sentences {

@@ -186,7 +186,6 @@ var reYesNo = regexp.MustCompile(`(?:能不能|可不可以|能否|可以|会不
 // reBareYesNo finds the last words of a yes/no question with no modal.
 var reBareYesNo = regexp.MustCompile(`(.{2,4})(?:吗|么)$`)
 
-
 // predicateCoverage is, for a yes/no question, the weighted share of the
 // units typed in its predicate that text covers; 1 for other questions.
 func (q *query) predicateCoverage(text string) float64 {

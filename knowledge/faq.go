@@ -50,13 +50,9 @@ func parseFAQ(name string, data []byte) ([]FAQ, error) {
 func (v *vocab) contentBigrams(q string) map[string]bool {
 	out := map[string]bool{}
 	n := Normalize(q)
-	// off[i] is the byte offset of rune i: runs are sliced from n, not
-	// built from runes, so a stop-word lookup allocates nothing
-	off := make([]int, 0, len(n)+1)
-	for i := range n {
-		off = append(off, i)
-	}
-	off = append(off, len(n))
+	// runs are sliced from n, not built from runes, so a stop-word lookup
+	// allocates nothing
+	off := runeOffsets(n)
 	runes := len(off) - 1
 	start, end := 0, 0 // the current run of content runes: [start, end)
 	flush := func() {

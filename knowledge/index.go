@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -92,8 +93,6 @@ type hit struct {
 	score float64
 }
 
-// search scores every passage against weighted query terms and returns the
-// k best, best first.
 // searchScratch is one search's working memory, reused: a score per
 // passage (all zero between searches) and the passages scored.
 type searchScratch struct {
@@ -106,26 +105,33 @@ func better(score float64, doc int, h hit) bool {
 	return score > h.score || score == h.score && doc < h.doc
 }
 
-// sortedTerms returns the keys of q in ascending order.
-func sortedTerms(q map[string]float64) []string {
-	ts := make([]string, 0, len(q))
-	for t := range q {
-		ts = append(ts, t)
-	}
-	slices.Sort(ts)
-	return ts
+// weighted is a retrieval term and its weight.
+type weighted struct {
+	t string
+	w float64
 }
 
-func (ix *index) search(q map[string]float64, k int) []hit {
+// inOrder returns the terms of q with their weights, by term: float sums
+// over them come out the same in every process (map order does not).
+func inOrder(q map[string]float64) []weighted {
+	out := make([]weighted, 0, len(q))
+	for t, w := range q {
+		out = append(out, weighted{t, w})
+	}
+	slices.SortFunc(out, func(a, b weighted) int { return strings.Compare(a.t, b.t) })
+	return out
+}
+
+// search scores every passage against weighted query terms (in a fixed
+// order: see inOrder) and returns the k best, best first.
+func (ix *index) search(q []weighted, k int) []hit {
 	if ix.n == 0 || len(q) == 0 {
 		return nil
 	}
 	sp := ix.scratch.Get().(*searchScratch)
 	scores, touched := sp.scores, sp.touched[:0]
-	// terms in a fixed order: float sums depend on the order, and a
-	// question must get the same answer in every process
-	for _, t := range sortedTerms(q) {
-		w := q[t]
+	for _, tw := range q {
+		t, w := tw.t, tw.w
 		id, ok := ix.terms[t]
 		if !ok {
 			continue

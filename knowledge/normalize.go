@@ -87,6 +87,16 @@ func segments(normalized string) [][]string {
 	return segs
 }
 
+// runeOffsets returns the byte offset of each rune of s, then len(s):
+// the runes i..j-1 are s[off[i]:off[j]], cut without copying.
+func runeOffsets(s string) []int {
+	off := make([]int, 0, len(s)+1)
+	for i := range s {
+		off = append(off, i)
+	}
+	return append(off, len(s))
+}
+
 // termCounts returns the unigram and bigram terms of normalised text with
 // their frequencies. It is the single definition of what the index stores.
 func termCounts(normalized string) map[string]int {

@@ -21,8 +21,11 @@ type query struct {
 	norm  string
 	want  want
 	terms map[string]float64 // retrieval terms and their weights
-	units []unit
-	fixes map[string]string // typo repairs made: typed bigram → repaired
+	// ordered are the same terms by term, set when the analysis is done:
+	// what retrieval sums over
+	ordered []weighted
+	units   []unit
+	fixes   map[string]string // typo repairs made: typed bigram → repaired
 	// trigrams are the three-character runs of the typed content: a
 	// passage that has them has the question's words in its order
 	trigrams   []string
@@ -55,12 +58,8 @@ func (b *Base) analyse(question string) *query {
 	// Pass 1: cut the question into content segments, protecting synonym
 	// members and dropping stop words (longest match first).
 	rs := []rune(content)
-	// byte offsets of the runes: words are cut from content without copying
-	off := make([]int, 0, len(rs)+1)
-	for i := range content {
-		off = append(off, i)
-	}
-	off = append(off, len(content))
+	// words are cut from content without copying
+	off := runeOffsets(content)
 	var segs []string
 	var cur strings.Builder
 	// the terms of the synonym members typed: their characters are covered
@@ -193,6 +192,7 @@ func (b *Base) analyse(question string) *query {
 			}
 		}
 	}
+	q.ordered = inOrder(q.terms)
 	return q
 }
 

@@ -27,7 +27,7 @@ func TestRerankPrefersThePassageThatCoversTheQuestion(t *testing.T) {
 	}).WithMinConfidence(-1)
 	q := b.analyse("乡镇整改情况啥时候报给市扶贫办")
 	q.resolveForms(b.ix)
-	hits := b.ix.search(q.terms, rerankPool)
+	hits := b.ix.search(q.ordered, rerankPool)
 	if strings.Contains(b.passages[hits[0].doc].Text, "6月10日") {
 		t.Fatal("BM25 alone finds the date first: the test shows nothing")
 	}
@@ -391,7 +391,7 @@ func TestPhrasesInOrderRankHigher(t *testing.T) {
 	if q.phraseCoverage(Normalize("印发《脱贫攻坚工作手册》")) < 0.6 || q.phraseCoverage(Normalize("工作资料和管理手册")) != 0 {
 		t.Fatalf("trigrams %v", q.trigrams)
 	}
-	lex := b.ix.search(q.terms, rerankPool)
+	lex := b.ix.search(q.ordered, rerankPool)
 	hits := b.rerank(q, lex, lex[0].score)
 	if got := b.passages[hits[0].doc].Text; !strings.Contains(got, "人手一册") {
 		t.Errorf("first after rerank: %s", got)

@@ -21,7 +21,7 @@ var rerankCovWeight = 0.5
 // (scores are rerank scores) and the best BM25 score among them, which
 // measures how strong the match is.
 func (b *Base) retrieve(q *query) (hits []hit, top float64) {
-	hits = b.ix.search(q.terms, rerankPool)
+	hits = b.ix.search(q.ordered, rerankPool)
 	if b.qvec != nil {
 		hits = b.fuse(hits)
 	}

@@ -31,12 +31,6 @@ type synExpansion struct {
 	own   []weighted
 }
 
-// weighted is a retrieval term and its weight.
-type weighted struct {
-	t string
-	w float64
-}
-
 // freeze computes every member's expansion; the groups must not change
 // after it (a Base is immutable).
 func (s *synonyms) freeze() {
